@@ -1,0 +1,107 @@
+"""``funicular-singleuser``: the first process of a notebook job, inside the container.
+
+It picks a free port on the node's own address, tells the hub where the server
+will be (host and port, nothing else), then becomes ``jupyterhub-singleuser``.
+Reporting before exec lets the hub route the proxy at once. The secret
+environment is read from the per-server env file each time it reports: a hub
+that restarted while this job was queued rewrites that file with a fresh token,
+and the next report succeeds with it.
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from . import envfile
+
+REPORT_PATH = "/funicular/address"
+
+
+def node_address() -> str:
+    """The address other hosts reach this node on: its hostname's, never loopback."""
+    host = socket.gethostname()
+    try:
+        addr = socket.gethostbyname(host)
+    except OSError:
+        addr = ""
+    if not addr or addr.startswith("127."):
+        # fall back to the source address of a route towards the hub
+        hub = os.environ.get("JUPYTERHUB_API_URL", "")
+        hub_host = hub.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0] or "1.1.1.1"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((hub_host, 9))
+            addr = s.getsockname()[0]
+    return addr
+
+
+def free_port(addr: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((addr, 0))
+        return s.getsockname()[1]
+
+
+def report(api_url: str, token: str, host: str, port: int, timeout: float = 10) -> int:
+    """POST host and port to the hub; returns the HTTP status (0: hub unreachable)."""
+    body = json.dumps({"host": host, "port": port}).encode()
+    req = urllib.request.Request(
+        api_url.rstrip("/") + REPORT_PATH, data=body, method="POST",
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (urllib.error.URLError, OSError):
+        return 0
+
+
+def log(msg: str) -> None:
+    print(f"[funicular-singleuser] {msg}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="funicular-singleuser")
+    p.add_argument("--env-file", required=True,
+                   help="the server's env file, relative to $HOME or absolute")
+    p.add_argument("--report-timeout", type=float, default=3600,
+                   help="give up (and end the job) when the hub cannot be told for this long")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="passed to jupyterhub-singleuser")
+    ns = p.parse_args(argv)
+    path = ns.env_file if ns.env_file.startswith("/") else \
+        os.path.join(os.environ.get("HOME", "/"), ns.env_file)
+
+    addr = node_address()
+    port = free_port(addr)
+    deadline = time.monotonic() + ns.report_timeout
+    delay = 0.25
+    while True:
+        env = envfile.read(path)
+        status = report(env["JUPYTERHUB_API_URL"], env["JUPYTERHUB_API_TOKEN"], addr, port)
+        if status == 200:
+            break
+        if status in (404, 409, 410):
+            log(f"the hub no longer wants this server (HTTP {status}); exiting")
+            raise SystemExit(3)
+        if time.monotonic() > deadline:
+            log(f"could not report to the hub for {ns.report_timeout:.0f} s; exiting")
+            raise SystemExit(4)
+        log(f"hub answered {status or 'nothing'}; retrying in {delay:.1f} s")
+        time.sleep(delay)
+        delay = min(delay * 2, 5)
+
+    os.environ.update(env)
+    prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    os.environ["JUPYTERHUB_SERVICE_URL"] = f"http://{addr}:{port}{prefix}"
+    log(f"serving on {addr}:{port}")
+    args = [a for a in ns.args if a != "--"]
+    os.execvp("jupyterhub-singleuser", ["jupyterhub-singleuser", *args])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""An async client for the Slurm command-line tools.
+
+Submissions and cancellations run as the job's owner (through ``become``), so
+Slurm itself enforces who may do what; status queries run as the caller and ask
+for many jobs in one call.
+"""
+
+from collections.abc import Iterable
+
+from .. import proc
+from ..become import as_user
+from ..errors import SlurmError
+from ..spec import BatchJob
+from .argv import sbatch_argv, scancel_argv, squeue_argv
+from .jobinfo import JobInfo, parse_squeue
+
+
+class SlurmCLI:
+    def __init__(self, *, become: str = "sudo", sbatch: str = "sbatch", squeue: str = "squeue",
+                 scancel: str = "scancel", timeout: float = 30):
+        self.become = become
+        self.sbatch = sbatch
+        self.squeue = squeue
+        self.scancel = scancel
+        self.timeout = timeout
+
+    async def submit(self, job: BatchJob, *, user: str, script: str) -> str:
+        """Submit as ``user``; returns the job id."""
+        argv = as_user(self.become, user) + sbatch_argv(job, script, self.sbatch)
+        res = await proc.run(argv, timeout=self.timeout, env=proc.which_env())
+        job_id = res.stdout.strip().split(";")[0]
+        if res.returncode != 0 or not job_id.isdigit():
+            raise SlurmError(f"sbatch failed (exit {res.returncode}): {res.stderr.strip()}")
+        return job_id
+
+    async def query(self, job_ids: Iterable[str]) -> dict[str, JobInfo]:
+        """State of the given jobs. Jobs Slurm no longer knows are absent from the result.
+
+        Raises SlurmError when the controller cannot be asked, so that callers never
+        mistake an unreachable controller for a job that is gone.
+        """
+        ids = sorted(set(job_ids))
+        if not ids:
+            return {}
+        res = await proc.run(squeue_argv(ids, self.squeue), timeout=self.timeout,
+                             env=proc.which_env())
+        if res.returncode != 0:
+            # an id slurmctld has forgotten makes squeue fail on its own; ask one by one
+            if "Invalid job id" in res.stderr and len(ids) > 1:
+                found: dict[str, JobInfo] = {}
+                for job_id in ids:
+                    found.update(await self.query([job_id]))
+                return found
+            if "Invalid job id" in res.stderr:
+                return {}
+            raise SlurmError(f"squeue failed (exit {res.returncode}): {res.stderr.strip()}")
+        return parse_squeue(res.stdout)
+
+    async def cancel(self, job_id: str, *, user: str, signal: str | None = None) -> None:
+        argv = as_user(self.become, user) + scancel_argv(job_id, self.scancel, signal)
+        res = await proc.run(argv, timeout=self.timeout, env=proc.which_env())
+        if res.returncode != 0 and "Invalid job id" not in res.stderr \
+                and "already completing or completed" not in res.stderr:
+            raise SlurmError(f"scancel {job_id} failed (exit {res.returncode}): "
+                             f"{res.stderr.strip()}")

@@ -1,0 +1,70 @@
+"""Small validators for values that end up in argv lists or Slurm job fields.
+
+They are strict on purpose: a value that passes can be handed to Slurm or a
+container runtime without quoting concerns, and a value that fails produces a
+message naming the field and the rule.
+"""
+
+import re
+
+from .errors import SpecError
+
+# Slurm names (partitions, accounts, reservations, QOS): letters, digits, _ . -
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# Linux user names as useradd accepts them by default
+_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+# a hostname or dotted IPv4 address
+_LABEL = r"[A-Za-z0-9][A-Za-z0-9-]{0,62}"
+_HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def name(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise SpecError(field, f"{value!r} is not a valid name (letters, digits, '_', '.', '-'; "
+                        "at most 64 characters, starting with a letter or digit)")
+    return value
+
+
+def username(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _USER.fullmatch(value):
+        raise SpecError(field, f"{value!r} is not a valid user name")
+    return value
+
+
+def hostname(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _HOST.fullmatch(value):
+        raise SpecError(field, f"{value!r} is not a valid host name or IPv4 address")
+    return value
+
+
+def integer(field: str, value: object, lo: int, hi: int) -> int:
+    # bool is an int subclass: refuse it, as a form would never mean True for "2"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(field, f"{value!r} is not a whole number")
+    if not lo <= value <= hi:
+        raise SpecError(field, f"{value} is outside the allowed range {lo}..{hi}")
+    return value
+
+
+def path(field: str, value: object) -> str:
+    """An absolute path without control characters or '..' components."""
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise SpecError(field, f"{value!r} is not an absolute path")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value) or "/../" in value + "/":
+        raise SpecError(field, f"{value!r} contains control characters or '..'")
+    if len(value) > 4096:
+        raise SpecError(field, "path is longer than 4096 characters")
+    return value
+
+
+def env_key(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _ENV_KEY.fullmatch(value):
+        raise SpecError(field, f"{value!r} is not a valid environment variable name")
+    return value
+
+
+def env_value(field: str, value: object) -> str:
+    if not isinstance(value, str) or "\n" in value or "\0" in value or "\r" in value:
+        raise SpecError(field, "environment values must be strings without newlines or NUL")
+    return value

@@ -1,0 +1,70 @@
+"""The job-to-hub callback: a notebook job tells the hub where its server listens.
+
+Unlike batchspawner's callback, which sets any attribute the job sends, this one
+accepts exactly ``{"host": ..., "port": ...}``, only with the token of the very
+server being reported, and only for a host that Slurm allocated to that job.
+"""
+
+import hmac
+import json
+
+from jupyterhub.apihandlers.base import APIHandler
+from tornado import web
+
+from funicular.core import validate as v
+from funicular.core.errors import SpecError
+
+
+class AddressHandler(APIHandler):
+    """POST /hub/api/funicular/address  {"host": "10.0.0.5", "port": 43121}"""
+
+    def check_xsrf_cookie(self):
+        # token-authenticated API calls from jobs carry no cookie
+        return
+
+    async def post(self):
+        user = self.current_user
+        token = self.get_auth_token()
+        if user is None or not token or not hasattr(user, "spawners"):
+            raise web.HTTPError(403, "a server token is required")
+        spawner = _spawner_for_token(user, token)
+        if spawner is None:
+            raise web.HTTPError(403, "this token belongs to no server that is starting")
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise web.HTTPError(400, "body must be JSON") from None
+        if not isinstance(body, dict) or set(body) != {"host", "port"}:
+            raise web.HTTPError(400, "body must be exactly {\"host\": ..., \"port\": ...}")
+        try:
+            host = v.hostname("host", body["host"])
+            port = v.integer("port", body["port"], 1024, 65535)
+        except SpecError as e:
+            raise web.HTTPError(400, str(e)) from None
+        status, message = await spawner.accept_address(host, port)
+        if status != 200:
+            raise web.HTTPError(status, message)
+        self.set_status(200)
+        self.write({"status": "ok"})
+
+
+def _spawner_for_token(user, token: str):
+    from .spawner import FunicularSpawner
+
+    for spawner in list(user.spawners.values()):
+        own = getattr(spawner, "api_token", None) or ""
+        if isinstance(spawner, FunicularSpawner) and own \
+                and hmac.compare_digest(own.encode(), token.encode()):
+            return spawner
+    return None
+
+
+HANDLERS = [(r"/api/funicular/address", AddressHandler)]
+
+
+def register() -> None:
+    """Add our API route to JupyterHub's (once), as the hub builds its handlers later."""
+    from jupyterhub import apihandlers
+
+    if not any(h[0] == HANDLERS[0][0] for h in apihandlers.default_handlers):
+        apihandlers.default_handlers.extend(HANDLERS)

@@ -1,0 +1,64 @@
+"""Admin-defined spawn profiles: the only resources a user can pick in this version."""
+
+from dataclasses import dataclass
+
+from funicular.core import validate as v
+from funicular.core.errors import SpecError
+from funicular.core.spec import Resources
+
+_KEYS = {"name", "display_name", "partition", "nodes", "cpus", "memory_mb", "gpus", "minutes",
+         "image", "account", "reservation", "qos"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    display_name: str
+    resources: Resources
+    image: str  # a name from the spawner's image catalog
+
+    @classmethod
+    def from_config(cls, raw: dict, images: dict[str, str]) -> "Profile":
+        if not isinstance(raw, dict):
+            raise SpecError("profiles", f"each profile must be a dict, got {raw!r}")
+        unknown = set(raw) - _KEYS
+        if unknown:
+            raise SpecError(f"profile {raw.get('name')!r}", f"unknown keys {sorted(unknown)}")
+        name = v.name("profile name", raw.get("name"))
+        image = raw.get("image")
+        if image not in images:
+            raise SpecError(f"profile {name!r}",
+                            f"image {image!r} is not in the image catalog {sorted(images)}")
+        res = Resources(**{k: raw[k] for k in _KEYS - {"name", "display_name", "image"}
+                           if k in raw})
+        return cls(name=name, display_name=str(raw.get("display_name", name)), resources=res,
+                   image=image)
+
+
+def load_profiles(raw_profiles: list, images: dict[str, str]) -> dict[str, Profile]:
+    profiles: dict[str, Profile] = {}
+    for raw in raw_profiles:
+        p = Profile.from_config(raw, images)
+        if p.name in profiles:
+            raise SpecError("profiles", f"profile name {p.name!r} is used twice")
+        profiles[p.name] = p
+    if not profiles:
+        raise SpecError("profiles", "at least one profile must be configured")
+    return profiles
+
+
+def choose(profiles: dict[str, Profile], user_options: dict) -> Profile:
+    """The profile a user asked for (through the form or the REST API), strictly checked."""
+    if not isinstance(user_options, dict):
+        raise SpecError("user_options", "must be an object")
+    unknown = set(user_options) - {"profile"}
+    if unknown:
+        raise SpecError("user_options", f"unknown option(s) {sorted(unknown)}; "
+                        "only 'profile' can be chosen")
+    name = user_options.get("profile")
+    if name is None:
+        return next(iter(profiles.values()))
+    if not isinstance(name, str) or name not in profiles:
+        raise SpecError("profile", f"{name!r} is not one of the offered profiles: "
+                        f"{', '.join(profiles)}")
+    return profiles[name]

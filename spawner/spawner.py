@@ -1,0 +1,391 @@
+"""FunicularSpawner: each user's notebook server as a containerised Slurm job."""
+
+import asyncio
+import hashlib
+import html
+import importlib.resources
+import pwd
+import re
+import sys
+
+from jupyterhub.spawner import Spawner
+from traitlets import Dict, Enum, Float, Integer, List, Unicode, default
+
+from funicular.core import envfile, proc
+from funicular.core.become import METHODS, as_user
+from funicular.core.containers import ContainerLaunch, get_runtime
+from funicular.core.errors import SlurmError, SpecError
+from funicular.core.slurm import SlurmCLI
+from funicular.core.spec import BatchJob
+
+from . import reattach
+from .profiles import Profile, choose, load_profiles
+
+LAUNCH_SCRIPT = str(importlib.resources.files("funicular.core") / "launch.sh")
+
+# environment that the hub hands to the server: JupyterHub's own variables and the
+# admin's Spawner.environment; nothing else of the hub's process environment
+_ENV_PREFIXES = ("JUPYTERHUB_", "JPY_", "JUPYTER_")
+
+
+def server_key(server_name: str) -> str:
+    """A file-name-safe key for one of a user's servers."""
+    if not server_name:
+        return "default"
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", server_name):
+        return f"named-{server_name}"
+    return "named-" + hashlib.sha256(server_name.encode()).hexdigest()[:16]
+
+
+class FunicularSpawner(Spawner):
+    """Start jupyterhub-singleuser in a container, in a Slurm batch job, as the user."""
+
+    profiles = List(
+        Dict(),
+        default_value=[{"name": "mc-1h", "display_name": "Multicore: 1 CPU, 1 hour",
+                        "partition": "mc", "cpus": 1, "memory_mb": 1024, "minutes": 60,
+                        "image": "notebook"}],
+        help="""Spawn profiles users may choose from, first is the default. Each is a dict
+        with name, display_name, partition, nodes, cpus, memory_mb, gpus, minutes, image
+        (a key of `images`) and optionally account, reservation, qos. Every value is
+        validated when the hub starts.""",
+    ).tag(config=True)
+
+    images = Dict(
+        {"notebook": "/var/lib/funicular/images/notebook"},
+        help="Image catalog: name -> image path as the container runtime on the compute "
+             "nodes sees it (a Charliecloud directory or SquashFS file).",
+    ).tag(config=True)
+
+    container_runtime = Unicode(
+        "charliecloud",
+        help="Container engine for notebook servers (see funicular.core.containers).",
+    ).tag(config=True)
+
+    container_runtime_path = Unicode(
+        "", help="Path of the engine's executable on the compute nodes; empty: its usual name."
+    ).tag(config=True)
+
+    become = Enum(
+        METHODS, "sudo",
+        help="""How the hub runs sbatch/scancel as the user: 'sudo' (an unprivileged hub
+        with a sudoers rule), 'runuser' (a root hub), 'none' (submit as the hub's user).""",
+    ).tag(config=True)
+
+    sbatch = Unicode("sbatch", help="sbatch command").tag(config=True)
+    squeue = Unicode("squeue", help="squeue command").tag(config=True)
+    scancel = Unicode("scancel", help="scancel command").tag(config=True)
+
+    slurm_timeout = Float(30, help="Seconds a Slurm command may take before it counts as failed."
+                          ).tag(config=True)
+
+    state_dir = Unicode(
+        ".funicular/servers",
+        help="Directory under the user's home for each server's private env file (0600) "
+             "and job log. Must be on a filesystem the compute nodes share.",
+    ).tag(config=True)
+
+    job_name_prefix = Unicode("funicular", help="Slurm job names start with this.").tag(config=True)
+
+    start_poll_interval = Float(
+        0.5, help="Seconds between Slurm status checks while a server starts."
+    ).tag(config=True)
+
+    report_timeout = Integer(
+        3600, help="How long a started job keeps trying to reach an unreachable hub "
+                   "before it ends itself and frees its allocation (seconds).",
+    ).tag(config=True)
+
+    extra_sbatch_args = List(
+        Unicode(), help="Extra sbatch options for every notebook job (admin only, "
+                        "e.g. ['--exclusive']). Never built from user input.",
+    ).tag(config=True)
+
+    @default("start_timeout")
+    def _start_timeout_default(self):
+        return 300  # includes time in the queue
+
+    @default("options_form")
+    def _options_form_default(self):
+        opts = "".join(
+            f'<option value="{html.escape(p.name)}">{html.escape(p.display_name)}</option>'
+            for p in self.profile_map.values())
+        return (f'<label for="funicular-profile">Resources</label>'
+                f'<select class="form-control" id="funicular-profile" name="profile">'
+                f"{opts}</select>")
+
+    # ------------------------------------------------------------------ state
+    job_id: str | None = None
+    host: str | None = None
+    port_reported: int | None = None
+    adopt_job_id: str | None = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._starting = False
+        self._address: asyncio.Future | None = None
+        self._events: list[dict] = []
+        self._events_changed = asyncio.Event()
+        self._respawn_wanted = False
+        self.slurm = SlurmCLI(become=self.become, sbatch=self.sbatch, squeue=self.squeue,
+                              scancel=self.scancel, timeout=self.slurm_timeout)
+
+    @property
+    def profile_map(self) -> dict[str, Profile]:
+        if not hasattr(self, "_profile_map"):
+            self._profile_map = load_profiles(self.profiles, self.images)
+        return self._profile_map
+
+    def load_state(self, state):
+        super().load_state(state)
+        self.job_id = state.get("job_id")
+        self.host = state.get("host")
+        self.port_reported = state.get("port")
+        self.adopt_job_id = state.get("adopt_job_id")
+
+    def get_state(self):
+        state = super().get_state()
+        for key, value in (("job_id", self.job_id), ("host", self.host),
+                           ("port", self.port_reported), ("adopt_job_id", self.adopt_job_id)):
+            if value:
+                state[key] = value
+        return state
+
+    def clear_state(self):
+        super().clear_state()
+        self.job_id = self.host = self.port_reported = None
+        # adopt_job_id survives: it is what a re-attaching spawn picks up
+        if self._respawn_wanted:
+            self._respawn_wanted = False
+            reattach.schedule_respawn(self.user, self.name)
+
+    def _save_state(self):
+        """Persist the job id now, not when JupyterHub next saves: a hub that dies
+        right after sbatch must still know the job when it comes back."""
+        self.orm_spawner.state = self.get_state()
+        self.db.commit()
+
+    # ------------------------------------------------------------------ options
+    def options_from_form(self, formdata):
+        options = {"profile": (formdata.get("profile") or [""])[0]}
+        choose(self.profile_map, options)  # refuse bad values on the form, with the reason
+        return options
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def _home(self) -> str:
+        return pwd.getpwnam(self.user.name).pw_dir
+
+    def _rel_dir(self) -> str:
+        return f"{self.state_dir.strip('/')}/{server_key(self.name)}"
+
+    def _env_path(self) -> str:
+        return f"{self._home}/{self._rel_dir()}/env"
+
+    def _server_env(self) -> dict[str, str]:
+        env = self.get_env()
+        return {k: str(v) for k, v in env.items()
+                if k.startswith(_ENV_PREFIXES) or k in self.environment}
+
+    async def _envfile(self, action: str, content: str = "") -> None:
+        """Write or remove the server's env file, as the user (see funicular.core.envfile)."""
+        argv = as_user(self.become, self.user.name) + [
+            sys.executable, "-m", "funicular.core.envfile", action, self._env_path()]
+        res = await proc.run(argv, stdin=content.encode(), timeout=self.slurm_timeout)
+        if res.returncode != 0:
+            raise RuntimeError(f"cannot {action} {self._env_path()}: {res.stderr.strip()}")
+
+    def _batch_job(self, profile: Profile) -> BatchJob:
+        runtime = get_runtime(self.container_runtime,
+                              executable=self.container_runtime_path or None)
+        launch = ContainerLaunch(
+            image=self.images[profile.image],
+            command=("funicular-singleuser", f"--env-file={self._rel_dir()}/env",
+                     f"--report-timeout={self.report_timeout}", "--", *self.get_args()),
+            workdir=f"/home/{self.user.name}",
+        )
+        return BatchJob(
+            name=f"{self.job_name_prefix}-{server_key(self.name)}",
+            resources=profile.resources,
+            command=tuple(runtime.argv(launch)),
+            workdir=self._home,
+            output=f"{self._home}/{self._rel_dir()}/slurm-%j.log",
+            comment=f"funicular server {self.user.name}/{self.name}",
+            extra=tuple(self.extra_sbatch_args),
+        )
+
+    def _emit(self, progress: int, message: str) -> None:
+        self._events.append({"progress": progress, "message": message})
+        self._events_changed.set()
+
+    async def progress(self):
+        sent = 0
+        while True:
+            while sent < len(self._events):
+                yield self._events[sent]
+                sent += 1
+            if not self._starting:
+                return
+            self._events_changed.clear()
+            try:
+                await asyncio.wait_for(self._events_changed.wait(), 1)
+            except TimeoutError:
+                pass
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self):
+        self._starting = True
+        self._events = []
+        try:
+            return await self._start()
+        finally:
+            self._starting = False
+            self._events_changed.set()
+
+    async def _start(self):
+        try:
+            profile = choose(self.profile_map, self.user_options or {})
+            job = self._batch_job(profile)
+        except SpecError as e:
+            raise ValueError(f"Invalid server options: {e}") from None
+        loop = asyncio.get_running_loop()
+        self._address = loop.create_future()
+        await self._envfile("write", envfile.render(self._server_env()))
+
+        adopted = await self._adoptable()
+        if adopted:
+            self.job_id = adopted
+            self._emit(10, f"Re-attached to Slurm job {adopted}")
+        else:
+            self.job_id = await self.slurm.submit(job, user=self.user.name, script=LAUNCH_SCRIPT)
+            self._emit(10, f"Submitted Slurm job {self.job_id} ({profile.display_name})")
+        self.adopt_job_id = None
+        self._save_state()
+        self.log.info("%s: Slurm job %s", self._log_name, self.job_id)
+
+        host, port = await self._wait_for_address()
+        self.host, self.port_reported = host, port
+        self._save_state()
+        await self._wait_listening(host, port)
+        self._emit(90, f"Server is up on {host}:{port}")
+        return f"http://{host}:{port}"
+
+    async def _adoptable(self) -> str | None:
+        """A job from before a hub restart that is still alive and can be adopted."""
+        job_id = self.adopt_job_id
+        if not job_id:
+            return None
+        try:
+            info = (await self.slurm.query([job_id])).get(job_id)
+        except (SlurmError, TimeoutError):
+            info = None
+        return job_id if info is not None and info.active else None
+
+    async def _wait_for_address(self) -> tuple[str, int]:
+        last = None
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(self._address),
+                                              self.start_poll_interval)
+            except TimeoutError:
+                pass
+            try:
+                info = (await self.slurm.query([self.job_id])).get(self.job_id)
+            except (SlurmError, TimeoutError) as e:
+                self.log.warning("%s: cannot ask Slurm (%s); still waiting", self._log_name, e)
+                continue
+            if info is None or not info.active:
+                state = info.state if info else "gone"
+                reason = f" ({info.reason})" if info and info.reason else ""
+                raise RuntimeError(f"Slurm job {self.job_id} ended before the server started: "
+                                   f"{state}{reason}. Log: {self._home}/{self._rel_dir()}/"
+                                   f"slurm-{self.job_id}.log")
+            now = (info.state, info.reason, info.batch_host)
+            if now != last:
+                last = now
+                if info.waiting:
+                    start = f", expected start {info.start_time}" if info.start_time else ""
+                    self._emit(20, f"Queued: {info.reason or info.state}{start}")
+                elif info.running:
+                    self._emit(50, f"Running on {info.batch_host}; starting the container")
+
+    async def _wait_listening(self, host: str, port: int, timeout: float | None = None) -> None:
+        """Return as soon as the server accepts connections: the hub then finds it up at
+        its first check instead of after a back-off delay."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (timeout or self.http_timeout)
+        while loop.time() < deadline:
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1)
+                writer.close()
+                return
+            except (OSError, TimeoutError):
+                await asyncio.sleep(0.05)
+
+    async def accept_address(self, host: str, port: int) -> tuple[int, str]:
+        """Called by the address handler with validated values; returns (HTTP status, text)."""
+        fut = self._address
+        if fut is None or fut.done():
+            if (host, port) == (self.host, self.port_reported):
+                return 200, "already known"
+            return 503, "this server is not waiting for an address (yet)"
+        try:
+            info = (await self.slurm.query([self.job_id])).get(self.job_id)
+        except (SlurmError, TimeoutError):
+            return 503, "cannot ask Slurm right now"
+        if info is None or not info.running or not info.batch_host:
+            return 409, f"job {self.job_id} is not running"
+        loop = asyncio.get_running_loop()
+        try:
+            addrs = {a[4][0] for a in await loop.getaddrinfo(info.batch_host, None)}
+        except OSError:
+            addrs = set()
+        if host != info.batch_host and host not in addrs:
+            return 403, f"{host} is not the node of job {self.job_id} ({info.batch_host})"
+        if not fut.done():
+            fut.set_result((host, port))
+        return 200, "ok"
+
+    async def poll(self):
+        if not self.job_id:
+            return 0
+        if self._starting:
+            return None
+        try:
+            info = (await self.slurm.query([self.job_id])).get(self.job_id)
+        except (SlurmError, TimeoutError, OSError) as e:
+            # an unreachable controller is no reason to drop a healthy server
+            self.log.warning("%s: cannot ask Slurm (%s); assuming it runs", self._log_name, e)
+            return None
+        if info is None or not info.active:
+            return 1
+        if info.running and self.port_reported:
+            return None
+        # alive, but its server never reported to this hub process: the hub restarted
+        # while it was queued or starting. Let the hub stop it without cancelling; a
+        # re-attaching spawn adopts the job (see reattach.py).
+        self.adopt_job_id = self.job_id
+        self._respawn_wanted = True
+        return 0
+
+    async def stop(self, now=False):
+        if self._address is not None and not self._address.done():
+            self._address.cancel()
+        ids = [j for j in {self.job_id, self.adopt_job_id} if j]
+        for job_id in ids:
+            await self.slurm.cancel(job_id, user=self.user.name)
+        self.adopt_job_id = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while ids and loop.time() < deadline:
+            try:
+                jobs = await self.slurm.query(ids)
+            except (SlurmError, TimeoutError):
+                jobs = {j: None for j in ids}
+            if not any(info is not None and info.active for info in jobs.values()):
+                break
+            await asyncio.sleep(0.1)
+        try:
+            await self._envfile("remove")
+        except RuntimeError as e:
+            self.log.warning("%s: %s", self._log_name, e)
