@@ -22,7 +22,7 @@ from . import envfile
 REPORT_PATH = "/funicular/address"
 
 
-def node_address() -> str:
+def node_address(hub_api_url: str) -> str:
     """The address other hosts reach this node on: its hostname's, never loopback."""
     host = socket.gethostname()
     try:
@@ -30,11 +30,10 @@ def node_address() -> str:
     except OSError:
         addr = ""
     if not addr or addr.startswith("127."):
-        # fall back to the source address of a route towards the hub
-        hub = os.environ.get("JUPYTERHUB_API_URL", "")
-        hub_host = hub.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0] or "1.1.1.1"
+        # fall back to the source address of the route towards the hub
+        hub_host = hub_api_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect((hub_host, 9))
+            s.connect((socket.gethostbyname(hub_host), 9))
             addr = s.getsockname()[0]
     return addr
 
@@ -76,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     path = ns.env_file if ns.env_file.startswith("/") else \
         os.path.join(os.environ.get("HOME", "/"), ns.env_file)
 
-    addr = node_address()
+    addr = node_address(envfile.read(path)["JUPYTERHUB_API_URL"])
     port = free_port(addr)
     deadline = time.monotonic() + ns.report_timeout
     delay = 0.25

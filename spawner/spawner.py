@@ -8,6 +8,7 @@ import pwd
 import re
 import sys
 
+import sqlalchemy
 from jupyterhub.spawner import Spawner
 from traitlets import Dict, Enum, Float, Integer, List, Unicode, default
 
@@ -163,7 +164,7 @@ class FunicularSpawner(Spawner):
         """Persist the job id now, not when JupyterHub next saves: a hub that dies
         right after sbatch must still know the job when it comes back."""
         self.orm_spawner.state = self.get_state()
-        self.db.commit()
+        sqlalchemy.inspect(self.orm_spawner).session.commit()
 
     # ------------------------------------------------------------------ options
     def options_from_form(self, formdata):
@@ -203,6 +204,7 @@ class FunicularSpawner(Spawner):
             command=("funicular-singleuser", f"--env-file={self._rel_dir()}/env",
                      f"--report-timeout={self.report_timeout}", "--", *self.get_args()),
             workdir=f"/home/{self.user.name}",
+            env=(("HOME", f"/home/{self.user.name}"),),  # where ch-run --home mounts it
         )
         return BatchJob(
             name=f"{self.job_name_prefix}-{server_key(self.name)}",

@@ -9,7 +9,7 @@ from .. import validate as v
 # the hub's or the login shell's PATH, PIP_*, VIRTUAL_ENV... never leak into an image.
 DEFAULT_ENV_ALLOW = (
     "USER", "LOGNAME", "LANG", "TZ", "TERM",
-    "SLURM_*", "CUDA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL", "ROCR_VISIBLE_DEVICES",
+    "SLURM_*", "SLURMD_NODENAME", "CUDA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL", "ROCR_VISIBLE_DEVICES",
 )
 
 
@@ -32,9 +32,8 @@ class ContainerLaunch:
     image: str
     command: tuple[str, ...]
     binds: tuple[Bind, ...] = ()
-    # files of KEY=VALUE lines, applied after the image's own environment; they carry
-    # secrets, so they are read by the engine, never put on a command line
-    env_files: tuple[str, ...] = ()
+    # variables set after the image's own environment; never secrets (they are argv)
+    env: tuple[tuple[str, str], ...] = ()
     env_allow: tuple[str, ...] = DEFAULT_ENV_ALLOW
     workdir: str | None = None
     mount_home: bool = True
@@ -43,8 +42,9 @@ class ContainerLaunch:
         v.path("image", self.image)
         if not self.command:
             raise ValueError("command may not be empty")
-        for f in self.env_files:
-            v.path("env file", f)
+        for key, value in self.env:
+            v.env_key("env", key)
+            v.env_value(key, value)
         for pattern in self.env_allow:
             if not pattern.replace("*", "").replace("_", "").isalnum():
                 raise ValueError(f"bad environment pattern {pattern!r}")

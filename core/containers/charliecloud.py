@@ -13,12 +13,12 @@ class Charliecloud(ContainerRuntime):
         if launch.mount_home:
             argv.append("--home")  # host $HOME at /home/$USER
         # ch-run applies --unset-env/--set-env in order: drop the host environment but
-        # the allow-list, then the image's /ch/environment, then our files.
+        # the allow-list, then the image's /ch/environment, then ours (unexpanded).
         argv.append(f"--unset-env=!({'|'.join(launch.env_allow)})")
         argv.append("--set-env")
-        # values (tokens, JSON) must arrive byte for byte: no $VAR expansion
-        argv.append("--env-no-expand")
-        argv.extend(f"--set-env={f}" for f in launch.env_files)
+        if launch.env:
+            argv.append("--env-no-expand")
+            argv.extend(f"--set-env={key}={value}" for key, value in launch.env)
         for b in launch.binds:
             argv.append(f"--bind={b.source}:{b.target}")
         if launch.workdir:

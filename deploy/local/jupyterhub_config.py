@@ -1,0 +1,68 @@
+"""JupyterHub config of the cluster in a box (deploy/local/up starts the hub with it).
+
+Paths and ports come from FUNICULAR_* variables that `up` (or the test harness)
+sets, so one file serves the demo hub and the hubs that tests start.
+"""
+
+import os
+import pathlib
+
+c = get_config()  # noqa: F821
+
+box = pathlib.Path(os.environ.get("FUNICULAR_BOX", "/var/lib/funicular"))
+hub_dir = pathlib.Path(os.environ.get("FUNICULAR_HUB_DIR", box / "hub"))
+hub_ip = os.environ.get("FUNICULAR_HUB_IP", "10.77.77.1")
+port = int(os.environ.get("FUNICULAR_HUB_PORT", "8000"))
+api_port = int(os.environ.get("FUNICULAR_HUB_API_PORT", "8081"))
+proxy_api_port = int(os.environ.get("FUNICULAR_PROXY_API_PORT", "8001"))
+
+c.JupyterHub.bind_url = f"http://127.0.0.1:{port}"
+# the hub listens on the bridge: notebook jobs on the nodes report to it there
+c.JupyterHub.hub_bind_url = f"http://{hub_ip}:{api_port}"
+c.JupyterHub.hub_connect_url = f"http://slurmctl:{api_port}"
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{proxy_api_port}"
+c.ConfigurableHTTPProxy.command = [os.environ.get(
+    "FUNICULAR_CHP", str(box / "chp/node_modules/.bin/configurable-http-proxy"))]
+c.ConfigurableHTTPProxy.pid_file = str(hub_dir / "proxy.pid")
+c.JupyterHub.db_url = f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(hub_dir / "cookie_secret")
+# servers are Slurm jobs: they outlive a hub restart, and the hub re-attaches them
+c.JupyterHub.cleanup_servers = False
+c.JupyterHub.cleanup_proxy = False
+
+# real Linux users, PAM passwords (the hub runs as root in the box)
+c.JupyterHub.authenticator_class = "pam"
+c.PAMAuthenticator.open_sessions = False
+users_tsv = box / "users.tsv"
+c.Authenticator.allowed_users = {
+    line.split("\t", 1)[0] for line in users_tsv.read_text().splitlines() if "\t" in line
+} if users_tsv.exists() else set()
+c.Authenticator.admin_users = set()
+
+c.JupyterHub.spawner_class = "funicular"
+c.JupyterHub.allow_named_servers = True
+c.FunicularSpawner.become = "sudo"
+c.FunicularSpawner.images = {"notebook": str(box / "images/notebook")}
+c.FunicularSpawner.profiles = [
+    {"name": "mc-small", "display_name": "Multicore: 1 CPU, 1 GB, 1 hour",
+     "partition": "mc", "cpus": 1, "memory_mb": 1024, "minutes": 60, "image": "notebook"},
+    {"name": "mc-4cpu", "display_name": "Multicore: 4 CPUs, 4 GB, 4 hours",
+     "partition": "mc", "cpus": 4, "memory_mb": 4096, "minutes": 240, "image": "notebook"},
+    {"name": "gpu-1", "display_name": "1 GPU, 2 CPUs, 4 GB, 2 hours",
+     "partition": "gpu", "cpus": 2, "memory_mb": 4096, "gpus": 1, "minutes": 120,
+     "image": "notebook"},
+]
+c.Spawner.http_timeout = 60
+c.Spawner.start_timeout = 300
+c.Spawner.default_url = "/lab"
+
+# an admin-scoped service token for automation and tests (written to .state/hub.env)
+token_file = hub_dir / "admin-token"
+if token_file.exists():
+    admin_token = token_file.read_text().strip()
+    c.JupyterHub.services = [{"name": "funicular-admin", "api_token": admin_token}]
+    c.JupyterHub.load_roles = [{
+        "name": "funicular-admin", "services": ["funicular-admin"],
+        "scopes": ["admin:users", "admin:servers", "access:servers", "read:users",
+                   "read:servers", "tokens", "list:users"],
+    }]

@@ -1,0 +1,269 @@
+# The Slurm cluster: munge, MariaDB + slurmdbd, slurmctld, three slurmd in their own
+# network/UTS/mount namespaces, slurmrestd (JWT). Sourced by up/down.
+S=$BOX/slurm
+
+slurm_configs() {
+  local ctl task memkill proctrack
+  ctl=$(hostname -s)
+  mkdir -p "$S"/{state,spool,log,run,fakedev,mysql,mysql-run} /etc/slurm
+  chmod 755 "$BOX" "$S"
+  chown slurm:slurm "$S/state" "$S/log" "$S/run"
+  chown mysql:mysql "$S/mysql" "$S/mysql-run"
+  local i
+  for i in 0 1; do   # fake GPUs: 22.05 needs File=; the trailing digit is the index
+    [ -e "$S/fakedev/nvidia$i" ] || mknod -m 666 "$S/fakedev/nvidia$i" c 1 3
+  done
+  if [ ! -s "$S/state/jwt_hs256.key" ]; then
+    dd if=/dev/urandom of="$S/state/jwt_hs256.key" bs=32 count=1 status=none
+  fi
+  chown slurm:slurm "$S/state/jwt_hs256.key"; chmod 600 "$S/state/jwt_hs256.key"
+  [ -s "$S/dbpass" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$S/dbpass"
+  chmod 600 "$S/dbpass"
+
+  # cgroup v1 memory controller: real OUT_OF_MEMORY; freezer: no process escapes its job
+  if grep -q ' /sys/fs/cgroup/memory cgroup ' /proc/mounts; then
+    task="TaskPlugin=task/cgroup"; memkill=""
+    proctrack=proctrack/linuxproc
+    grep -q ' /sys/fs/cgroup/freezer cgroup ' /proc/mounts && proctrack=proctrack/cgroup
+    printf 'CgroupPlugin=cgroup/v1\nConstrainRAMSpace=yes\nConstrainSwapSpace=no\nConstrainCores=no\nConstrainDevices=no\n' \
+      > /etc/slurm/cgroup.conf
+  else
+    task="TaskPlugin=task/none"; memkill="JobAcctGatherParams=OverMemoryKill"
+    proctrack=proctrack/linuxproc
+    rm -f /etc/slurm/cgroup.conf
+  fi
+
+  cat > /etc/slurm/slurm.conf <<CONF
+# written by funicular deploy/local/up
+ClusterName=box
+SlurmctldHost=$ctl($HOSTIP)
+SlurmUser=slurm
+AuthType=auth/munge
+AuthAltTypes=auth/jwt
+AuthAltParameters=jwt_key=$S/state/jwt_hs256.key
+CredType=cred/munge
+MpiDefault=none
+ProctrackType=$proctrack
+$task
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=5
+$memkill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=512
+SchedulerType=sched/backfill
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0,bf_interval=1
+SlurmdParameters=config_overrides
+GresTypes=gpu
+StateSaveLocation=$S/state
+SlurmdSpoolDir=$S/spool/slurmd-%n
+SlurmctldPidFile=$S/run/slurmctld.pid
+SlurmdPidFile=$S/run/slurmd-%n.pid
+SlurmctldLogFile=$S/log/slurmctld.log
+SlurmdLogFile=$S/log/slurmd-%n.log
+SlurmctldDebug=info
+SlurmdDebug=info
+SlurmctldPort=6817
+SlurmdPort=6818
+ReturnToService=2
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=127.0.0.1
+AccountingStoragePort=$DBD_PORT
+AccountingStorageEnforce=associations,limits,qos
+AccountingStorageTRES=gres/gpu
+JobCompType=jobcomp/filetxt
+JobCompLoc=$S/log/jobcomp.txt
+MinJobAge=3600
+KillWait=5
+InactiveLimit=0
+MailProg=/bin/true
+NodeName=mc1  NodeHostname=mc1  NodeAddr=$NET.11 CPUs=8 RealMemory=16000 State=UNKNOWN
+NodeName=mc2  NodeHostname=mc2  NodeAddr=$NET.12 CPUs=8 RealMemory=16000 State=UNKNOWN
+NodeName=gpu1 NodeHostname=gpu1 NodeAddr=$NET.21 CPUs=8 RealMemory=16000 Gres=gpu:2 State=UNKNOWN
+PartitionName=mc  Nodes=mc1,mc2 Default=YES DefaultTime=60 MaxTime=1-00:00:00 State=UP
+PartitionName=gpu Nodes=gpu1 DefaultTime=60 MaxTime=1-00:00:00 State=UP
+CONF
+  echo "NodeName=gpu1 Name=gpu File=$S/fakedev/nvidia[0-1]" > /etc/slurm/gres.conf
+  cat > /etc/slurm/slurmdbd.conf <<CONF
+AuthType=auth/munge
+AuthAltTypes=auth/jwt
+AuthAltParameters=jwt_key=$S/state/jwt_hs256.key
+DbdHost=localhost
+DbdAddr=127.0.0.1
+DbdPort=$DBD_PORT
+SlurmUser=slurm
+LogFile=$S/log/slurmdbd.log
+PidFile=$S/run/slurmdbd.pid
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$DB_PORT
+StorageUser=slurm
+StoragePass=$(cat "$S/dbpass")
+StorageLoc=slurm_acct_db
+CONF
+  chown slurm:slurm /etc/slurm/slurmdbd.conf; chmod 600 /etc/slurm/slurmdbd.conf
+  say "slurm configs written ($task, $proctrack)"
+}
+
+slurm_network() {
+  local nd n ip ns m
+  ip link show $BR >/dev/null 2>&1 || ip link add $BR type bridge
+  ip addr replace $HOSTIP/24 dev $BR
+  ip link set $BR up
+  for nd in $NODES; do
+    n=${nd%%:*}; ip=${nd#*:}; ns=funi-$n
+    [ -e /run/netns/$ns ] || ip netns add $ns
+    if ! ip link show vh-$n >/dev/null 2>&1; then
+      ip link add vh-$n type veth peer name eth0 netns $ns
+    fi
+    ip link set vh-$n master $BR up
+    ip -n $ns link set lo up
+    ip -n $ns addr replace $ip/24 dev eth0
+    ip -n $ns link set eth0 up
+    mkdir -p /etc/netns/$ns
+    { echo "127.0.0.1 localhost"; echo "$HOSTIP slurmctl $(hostname -s)"
+      for m in $NODES; do echo "${m#*:} ${m%%:*}"; done; } > /etc/netns/$ns/hosts
+  done
+  # host side: node names resolve to their namespace addresses (the proxy routes to them)
+  sed -i '/^# BEGIN funicular-box$/,/^# END funicular-box$/d' /etc/hosts
+  { echo "# BEGIN funicular-box"; echo "$HOSTIP slurmctl"
+    for m in $NODES; do echo "${m#*:} ${m%%:*}"; done; echo "# END funicular-box"; } >> /etc/hosts
+  say "network up ($BR $HOSTIP/24: $NODES)"
+}
+
+slurm_daemons() {
+  local n i
+  if ! pgrep -x munged >/dev/null; then
+    mkdir -p /run/munge /var/log/munge /var/lib/munge
+    chown munge:munge /run/munge /var/log/munge /var/lib/munge; chmod 755 /run/munge
+    runuser -u munge -- /usr/sbin/munged --force   # --force: a killed run leaves its socket
+    touch "$S/run/munged.ours"
+    say "munged started"
+  fi
+
+  if ! alive "$S/mysql-run/mysqld.pid" mariadbd; then
+    rm -f "$S/mysql-run/mysqld.sock" "$S/mysql-run/mysqld.pid"
+    if [ ! -d "$S/mysql/mysql" ]; then
+      rm -rf "${S:?}/mysql/"*   # a half-initialised data dir from a killed run
+      mariadb-install-db --user=mysql --datadir="$S/mysql" --auth-root-authentication-method=socket \
+        --skip-test-db > "$S/log/mariadb-install.log" 2>&1 || die "mariadb-install-db failed: $S/log/mariadb-install.log"
+    fi
+    nohup /usr/sbin/mariadbd --user=mysql --datadir="$S/mysql" --socket="$S/mysql-run/mysqld.sock" \
+      --pid-file="$S/mysql-run/mysqld.pid" --bind-address=127.0.0.1 --port=$DB_PORT \
+      --log-error="$S/log/mariadb.err" --innodb-buffer-pool-size=64M >/dev/null 2>&1 < /dev/null &
+    for i in $(seq 1 150); do [ -S "$S/mysql-run/mysqld.sock" ] && break; sleep 0.1; done
+    [ -S "$S/mysql-run/mysqld.sock" ] || die "mariadb did not start: $(tail -3 "$S/log/mariadb.err")"
+    say "mariadb started"
+  fi
+  mariadb -S "$S/mysql-run/mysqld.sock" -e "
+    CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$(cat "$S/dbpass")';
+    ALTER USER 'slurm'@'127.0.0.1' IDENTIFIED BY '$(cat "$S/dbpass")';
+    GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1'; FLUSH PRIVILEGES;"
+
+  if ! alive "$S/run/slurmdbd.pid" slurmdbd; then
+    rm -f "$S/run/slurmdbd.pid"
+    /usr/sbin/slurmdbd
+    wait_tcp 127.0.0.1 $DBD_PORT 20 || die "slurmdbd did not start: $(tail -3 "$S/log/slurmdbd.log")"
+    say "slurmdbd started"
+  fi
+  sacctmgr -n -P list cluster format=cluster 2>/dev/null | grep -qx box \
+    || sacctmgr -i add cluster box >/dev/null
+
+  if alive "$S/run/slurmctld.pid" slurmctld; then
+    scontrol reconfigure && say "slurmctld running: reconfigured"
+  else
+    rm -f "$S/run/slurmctld.pid"
+    /usr/sbin/slurmctld   # daemonizes; recovers jobs from $S/state
+    for i in $(seq 1 100); do timeout 5 scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
+    alive "$S/run/slurmctld.pid" slurmctld || die "slurmctld died: $(tail -5 "$S/log/slurmctld.log")"
+    say "slurmctld started"
+  fi
+
+  for n in $NODE_NAMES; do
+    alive "$S/run/slurmd-$n.pid" slurmd "-N $n" && continue
+    rm -f "$S/run/slurmd-$n.pid"
+    # nsenter + unshare, not 'ip netns exec': that remounts /sys without the cgroup mounts
+    nsenter --net=/run/netns/funi-$n unshare --uts --mount --propagation private \
+      sh -c "hostname $n && mount --bind /etc/netns/funi-$n/hosts /etc/hosts && exec /usr/sbin/slurmd -N $n"
+    say "slurmd $n started"
+  done
+
+  if ! alive "$S/run/slurmrestd.pid" slurmrestd; then
+    id slurmrestd >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin slurmrestd
+    SLURM_JWT=daemon nohup /usr/sbin/slurmrestd -a rest_auth/jwt -s openapi/v0.0.38,openapi/dbv0.0.38 \
+      -u slurmrestd 127.0.0.1:$REST_PORT >> "$S/log/slurmrestd.log" 2>&1 < /dev/null &
+    echo $! > "$S/run/slurmrestd.pid"
+    say "slurmrestd started on 127.0.0.1:$REST_PORT"
+  fi
+}
+
+slurm_wait_ready() {
+  local deadline st n ok=0
+  deadline=$(( $(date +%s) + 60 ))
+  while [ "$(date +%s)" -lt $deadline ]; do
+    st=$(timeout 5 sinfo -h -N -o '%N %T' 2>/dev/null || true)
+    if [ "$(echo "$st" | grep -cE ' (idle|mixed|allocated)$')" = 3 ]; then ok=1; break; fi
+    for n in $(echo "$st" | awk '$2 ~ /drain|inval|down/ {print $1}'); do
+      scontrol update nodename="$n" state=resume 2>/dev/null || true
+    done
+    sleep 0.2
+  done
+  [ $ok = 1 ] || die "nodes not ready after 60 s: $(timeout 5 sinfo -N 2>&1)"
+  wait_tcp 127.0.0.1 $REST_PORT 20 || die "slurmrestd not answering: $(tail -3 "$S/log/slurmrestd.log")"
+  say "cluster ready: $(sinfo -h -N -o '%N/%P/%T' | tr '\n' ' ')"
+}
+
+# accounts and associations (idempotent)
+slurm_accounts() {
+  local have acct
+  have=$(sacctmgr -n -P list account format=account 2>/dev/null)
+  for acct in physics workshop; do
+    echo "$have" | grep -qx "$acct" || sacctmgr -i add account "$acct" Description="$acct" Organization=funicular >/dev/null
+  done
+}
+
+slurm_user() { # slurm_user USER DEFAULT_ACCOUNT [MORE_ACCOUNT...]
+  local u=$1 def=$2 a
+  for a in "${@:2}"; do
+    sacctmgr -n -P list assoc user="$u" account="$a" format=user 2>/dev/null | grep -qx "$u" \
+      || sacctmgr -i add user "$u" Account="$a" DefaultAccount="$def" >/dev/null
+  done
+}
+
+slurm_down() {
+  local jobs i n p
+  if alive "$S/run/slurmctld.pid" slurmctld; then
+    jobs=$(squeue -h -t PD,R,CG,S,CF -o %i 2>/dev/null)
+    if [ -n "$jobs" ]; then
+      # shellcheck disable=SC2086
+      scancel $jobs
+      for i in $(seq 1 40); do [ -z "$(squeue -h -t R,CG,CF -o %i 2>/dev/null)" ] && break; sleep 0.25; done
+    fi
+  fi
+  stop_pid "$S/run/slurmrestd.pid" slurmrestd
+  for n in $NODE_NAMES; do stop_pid "$S/run/slurmd-$n.pid" slurmd "-N $n"; done
+  stop_pid "$S/run/slurmctld.pid" slurmctld
+  stop_pid "$S/run/slurmdbd.pid" slurmdbd
+  stop_pid "$S/mysql-run/mysqld.pid" mariadbd
+  if [ -e "$S/run/munged.ours" ]; then
+    stop_pid /run/munge/munged.pid munged; rm -f "$S/run/munged.ours"
+  fi
+  # whatever is left inside a node's namespace (job steps) is ours
+  for n in $NODE_NAMES; do
+    [ -e /run/netns/funi-$n ] || continue
+    for p in $(ip netns pids funi-$n 2>/dev/null); do kill -9 "$p" 2>/dev/null && say "killed leftover $p in funi-$n"; done
+  done
+  for n in $NODE_NAMES; do
+    [ -e /run/netns/funi-$n ] && ip netns del funi-$n
+    ip link del vh-$n 2>/dev/null
+    rm -rf /etc/netns/funi-$n
+  done
+  ip link show $BR >/dev/null 2>&1 && ip link del $BR
+  sed -i '/^# BEGIN funicular-box$/,/^# END funicular-box$/d' /etc/hosts
+  for n in $NODE_NAMES; do
+    for p in /sys/fs/cgroup/*/slurm_$n; do
+      [ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+  done
+  return 0
+}
