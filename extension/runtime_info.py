@@ -7,6 +7,13 @@ import socket
 _CONTAINER_MARKERS = ("/ch/environment", "/run/.containerenv", "/.singularity.d")
 
 
+def _user_name() -> str:
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # an image without the site's passwd entries
+        return os.environ.get("USER", str(os.getuid()))
+
+
 def runtime_info() -> dict:
     env = os.environ
     try:
@@ -15,7 +22,7 @@ def runtime_info() -> dict:
         mnt_ns = None
     return {
         "hostname": socket.gethostname(),
-        "user": pwd.getpwuid(os.getuid()).pw_name,
+        "user": _user_name(),
         "uid": os.getuid(),
         "slurm_job_id": env.get("SLURM_JOB_ID"),
         "slurm_node": env.get("SLURMD_NODENAME"),

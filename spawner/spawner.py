@@ -10,6 +10,7 @@ import sys
 
 import sqlalchemy
 from jupyterhub.spawner import Spawner
+from tornado import web
 from traitlets import Dict, Enum, Float, Integer, List, Unicode, default
 
 from funicular.core import envfile, proc
@@ -249,7 +250,8 @@ class FunicularSpawner(Spawner):
             profile = choose(self.profile_map, self.user_options or {})
             job = self._batch_job(profile)
         except SpecError as e:
-            raise ValueError(f"Invalid server options: {e}") from None
+            # a 400 with the reason reaches the REST client and the spawn page as it is
+            raise web.HTTPError(400, f"Invalid server options: {e}") from None
         loop = asyncio.get_running_loop()
         self._address = loop.create_future()
         await self._envfile("write", envfile.render(self._server_env()))

@@ -9,7 +9,8 @@ from .. import validate as v
 # the hub's or the login shell's PATH, PIP_*, VIRTUAL_ENV... never leak into an image.
 DEFAULT_ENV_ALLOW = (
     "USER", "LOGNAME", "LANG", "TZ", "TERM",
-    "SLURM_*", "SLURMD_NODENAME", "CUDA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL", "ROCR_VISIBLE_DEVICES",
+    "SLURM_*", "SLURMD_NODENAME",
+    "CUDA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL", "ROCR_VISIBLE_DEVICES",
 )
 
 

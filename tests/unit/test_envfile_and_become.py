@@ -1,0 +1,52 @@
+"""The private env file and the argv used to act as a user."""
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from funicular.core import envfile
+from funicular.core.become import as_user
+from funicular.core.errors import SpecError
+
+
+def test_render_parse_roundtrip():
+    env = {"JUPYTERHUB_API_TOKEN": "abc$HOME'\"", "JUPYTERHUB_OAUTH_SCOPES": '["a", "b,c"]'}
+    assert envfile.parse(envfile.render(env)) == env
+
+
+@pytest.mark.parametrize("env", [{"A": "x\ny"}, {"BAD-KEY": "x"}, {"A": "nul\0"}])
+def test_render_refuses_what_would_break_lines(env):
+    with pytest.raises(SpecError):
+        envfile.render(env)
+
+
+def test_write_private_modes(tmp_path):
+    path = tmp_path / "srv" / "env"
+    envfile.write_private(str(path), "A=1\n")
+    assert path.read_text() == "A=1\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    envfile.write_private(str(path), "A=2\n")  # atomic replace, no leftovers
+    assert os.listdir(path.parent) == ["env"]
+
+
+def test_helper_refuses_paths_outside_home(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "funicular.core.envfile", "write",
+                          "/etc/funicular-should-not-exist"], input="A=1\n", text=True,
+                         capture_output=True)
+    assert res.returncode != 0 and "not inside" in res.stderr
+    assert not os.path.exists("/etc/funicular-should-not-exist")
+
+
+def test_as_user():
+    assert as_user("sudo", "alice") == ["sudo", "-n", "-H", "-u", "alice", "--"]
+    assert as_user("runuser", "alice") == ["runuser", "-u", "alice", "--"]
+    assert as_user("none", "alice") == []
+    for bad in ("-uroot", "alice bob", "Alice", ""):
+        with pytest.raises(SpecError):
+            as_user("sudo", bad)
+    with pytest.raises(ValueError):
+        as_user("su", "alice")

@@ -1,0 +1,48 @@
+"""Admin profiles and the user's choice among them."""
+
+import pytest
+
+from funicular.core.errors import SpecError
+from funicular.spawner.profiles import choose, load_profiles
+
+IMAGES = {"notebook": "/images/nb"}
+RAW = [
+    {"name": "mc-small", "display_name": "small", "partition": "mc", "cpus": 1,
+     "image": "notebook"},
+    {"name": "gpu-1", "partition": "gpu", "gpus": 1, "cpus": 2, "image": "notebook"},
+]
+
+
+def test_load_and_choose():
+    profiles = load_profiles(RAW, IMAGES)
+    assert list(profiles) == ["mc-small", "gpu-1"]
+    assert choose(profiles, {}).name == "mc-small"  # first is the default
+    gpu = choose(profiles, {"profile": "gpu-1"})
+    assert gpu.resources.gpus == 1 and gpu.resources.partition == "gpu"
+    assert gpu.display_name == "gpu-1"
+
+
+@pytest.mark.parametrize("options,match", [
+    ({"profile": "gpu-2"}, "not one of the offered profiles"),
+    ({"profile": "mc-small; scancel -u root"}, "not one of the offered profiles"),
+    ({"profile": ["gpu-1"]}, "not one of the offered profiles"),
+    ({"partition": "gpu"}, "unknown option"),
+    ({"profile": "gpu-1", "gpus": 8}, "unknown option"),
+    ("gpu-1", "must be an object"),
+])
+def test_user_choice_refused(options, match):
+    with pytest.raises(SpecError, match=match):
+        choose(load_profiles(RAW, IMAGES), options)
+
+
+@pytest.mark.parametrize("raw,match", [
+    ([{"name": "x", "partition": "mc", "image": "nope"}], "not in the image catalog"),
+    ([{"name": "x", "partition": "mc", "image": "notebook", "gpu": 1}], "unknown keys"),
+    ([{"name": "x y", "partition": "mc", "image": "notebook"}], "profile name"),
+    ([{"name": "x", "partition": "mc;id", "image": "notebook"}], "partition"),
+    ([RAW[0], RAW[0]], "used twice"),
+    ([], "at least one profile"),
+])
+def test_bad_admin_profiles(raw, match):
+    with pytest.raises(SpecError, match=match):
+        load_profiles(raw, IMAGES)

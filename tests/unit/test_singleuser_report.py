@@ -1,0 +1,66 @@
+"""funicular-singleuser's report to the hub, against a real local HTTP server."""
+
+import http.server
+import json
+import threading
+
+import pytest
+
+from funicular.core import singleuser
+
+
+@pytest.fixture
+def hub():
+    """A tiny HTTP server standing in for the hub's address endpoint: records requests."""
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.path, self.headers["Authorization"], json.loads(body)))
+            code = 200 if self.headers["Authorization"] == "token good" else 403
+            self.send_response(code)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/hub/api", seen
+    srv.shutdown()
+
+
+def test_report_sends_only_host_and_port(hub):
+    url, seen = hub
+    assert singleuser.report(url, "good", "10.0.0.5", 40000) == 200
+    assert seen == [("/hub/api/funicular/address", "token good",
+                     {"host": "10.0.0.5", "port": 40000})]
+    assert singleuser.report(url, "stale", "10.0.0.5", 40000) == 403
+
+
+def test_report_unreachable_hub():
+    assert singleuser.report("http://127.0.0.1:9/hub/api", "t", "h", 1, timeout=2) == 0
+
+
+def test_main_rereads_env_file_until_accepted(hub, tmp_path, monkeypatch):
+    """A stale token is retried with whatever the env file holds next (hub restart case)."""
+    url, seen = hub
+    env_path = tmp_path / "env"
+    env_path.write_text(f"JUPYTERHUB_API_URL={url}\nJUPYTERHUB_API_TOKEN=stale\n")
+    execs = []
+    monkeypatch.setattr(singleuser.os, "environ", dict(singleuser.os.environ))
+    monkeypatch.setattr(singleuser.os, "execvp", lambda prog, args: execs.append(args))
+
+    def sleep(_):  # the hub rewrites the file while the job waits
+        env_path.write_text(f"JUPYTERHUB_API_URL={url}\nJUPYTERHUB_API_TOKEN=good\n"
+                            "JUPYTERHUB_SERVICE_PREFIX=/user/alice/\n")
+
+    monkeypatch.setattr(singleuser.time, "sleep", sleep)
+    monkeypatch.setattr(singleuser, "node_address", lambda _: "127.0.0.1")
+    singleuser.main(["--env-file", str(env_path), "--", "--debug"])
+    assert [s[1] for s in seen] == ["token stale", "token good"]
+    assert execs == [["jupyterhub-singleuser", "--debug"]]
+    assert singleuser.os.environ["JUPYTERHUB_API_TOKEN"] == "good"
+    port = seen[-1][2]["port"]
+    assert singleuser.os.environ["JUPYTERHUB_SERVICE_URL"] == f"http://127.0.0.1:{port}/user/alice/"
