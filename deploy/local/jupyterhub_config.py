@@ -42,6 +42,9 @@ c.Authenticator.admin_users = set()
 c.JupyterHub.spawner_class = "funicular"
 c.JupyterHub.allow_named_servers = True
 c.FunicularSpawner.become = "sudo"
+# tests run their own hub next to the demo one: separate per-user files and job names
+c.FunicularSpawner.state_dir = os.environ.get("FUNICULAR_STATE_DIR", ".funicular/servers")
+c.FunicularSpawner.job_name_prefix = os.environ.get("FUNICULAR_JOB_PREFIX", "funicular")
 c.FunicularSpawner.images = {"notebook": str(box / "images/notebook")}
 c.FunicularSpawner.profiles = [
     {"name": "mc-small", "display_name": "Multicore: 1 CPU, 1 GB, 1 hour",

@@ -1,0 +1,202 @@
+"""Test harness for the cluster in a box: a hub of our own, Slurm helpers, logins.
+
+The hub is started here (not the demo hub of deploy/local/up): own ports, own
+database, own per-user state dir and job names, so tests never touch a demo.
+Everything it starts it stops by PID.
+"""
+
+import os
+import pathlib
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import requests
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BOX = pathlib.Path(os.environ.get("FUNICULAR_BOX", "/var/lib/funicular"))
+VENV = REPO / "deploy/local/.state/venv"
+JOB_PREFIX = "funitest"
+STATE_DIR = ".funicular/test-servers"
+
+
+def run(*argv, check=True, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in argv], check=check, capture_output=True, text=True,
+                          timeout=kw.pop("timeout", 60), **kw)
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+# ------------------------------------------------------------------ Slurm
+def job_state(job_id: str) -> str | None:
+    out = run("squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T", check=False).stdout.strip()
+    return out or None
+
+
+def notebook_jobs(user: str) -> list[tuple[str, str]]:
+    """(job id, state) of the test hub's notebook jobs of ``user`` that hold or wait for nodes."""
+    out = run("squeue", "-h", "-u", user, "-t", "PD,CF,R,CG,S", "-o", "%i %T %j").stdout
+    return [(i, s) for i, s, n in (line.split() for line in out.splitlines())
+            if n.startswith(JOB_PREFIX)]
+
+
+def cluster_running() -> bool:
+    return run("scontrol", "ping", check=False).returncode == 0 and \
+        "DOWN" not in run("scontrol", "ping", check=False).stdout
+
+
+def passwords() -> dict[str, str]:
+    rows = (BOX / "users.tsv").read_text().splitlines()
+    return dict(line.split("\t", 1) for line in rows if "\t" in line)
+
+
+# ------------------------------------------------------------------ JupyterHub
+class Hub:
+    public_port = 18000
+    api_port = 18081
+    proxy_api_port = 18001
+
+    def __init__(self):
+        self.dir = BOX / "test-hub"
+        self.url = f"http://127.0.0.1:{self.public_port}/"
+        self.proc: subprocess.Popen | None = None
+        self.token = ""
+
+    # lifecycle ------------------------------------------------------
+    def prepare(self):
+        self.stop_proxy()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(mode=0o700, parents=True)
+        self.token = os.urandom(24).hex()
+        (self.dir / "admin-token").write_text(self.token)
+        (self.dir / "admin-token").chmod(0o600)
+
+    def start(self):
+        env = {
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "LANG": "C.UTF-8",
+            "FUNICULAR_BOX": str(BOX), "FUNICULAR_HUB_DIR": str(self.dir),
+            "FUNICULAR_CHP": str(BOX / "chp/node_modules/.bin/configurable-http-proxy"),
+            "FUNICULAR_HUB_PORT": str(self.public_port),
+            "FUNICULAR_HUB_API_PORT": str(self.api_port),
+            "FUNICULAR_PROXY_API_PORT": str(self.proxy_api_port),
+            "FUNICULAR_STATE_DIR": STATE_DIR, "FUNICULAR_JOB_PREFIX": JOB_PREFIX,
+        }
+        log = open(self.dir / "jupyterhub.log", "a")
+        self.proc = subprocess.Popen(
+            [str(VENV / "bin/jupyterhub"), "-f", str(REPO / "deploy/local/jupyterhub_config.py")],
+            cwd=self.dir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+
+        def up():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"hub exited: {self.log_tail()}")
+            try:
+                return requests.get(self.url + "hub/api/", timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+        wait_for(up, 60, "the hub to answer")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+    def stop_proxy(self):
+        pidfile = self.dir / "proxy.pid"
+        if not pidfile.exists():
+            return
+        pid = pidfile.read_text().strip()
+        try:
+            cmdline = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            return
+        if b"configurable-http-proxy" in cmdline and f"{self.public_port}".encode() in cmdline:
+            os.kill(int(pid), signal.SIGTERM)
+
+    def log_tail(self, n=40) -> str:
+        try:
+            return "\n".join((self.dir / "jupyterhub.log").read_text().splitlines()[-n:])
+        except OSError:
+            return ""
+
+    # API ------------------------------------------------------------
+    def api(self, method: str, path: str, **kw) -> requests.Response:
+        headers = {"Authorization": f"token {self.token}", **kw.pop("headers", {})}
+        return requests.request(method, self.url + "hub/api" + path, headers=headers,
+                                timeout=kw.pop("timeout", 60), **kw)
+
+    def server(self, user: str, name: str = "") -> dict | None:
+        return self.api("GET", f"/users/{user}").json()["servers"].get(name)
+
+    def spawn(self, user: str, name: str = "", options: dict | None = None) -> requests.Response:
+        path = f"/users/{user}/servers/{name}" if name else f"/users/{user}/server"
+        return self.api("POST", path, json=options or {})
+
+    def wait_ready(self, user: str, name: str = "", timeout: float = 120) -> dict:
+        def ready():
+            s = self.server(user, name)
+            return s if s and s["ready"] else None
+        try:
+            return wait_for(ready, timeout, f"{user}/{name} to be ready", interval=0.1)
+        except AssertionError:
+            raise AssertionError(f"{user}/{name} never became ready:\n{self.log_tail()}") from None
+
+    def stop_server(self, user: str, name: str = "") -> requests.Response:
+        path = f"/users/{user}/servers/{name}" if name else f"/users/{user}/server"
+        return self.api("DELETE", path)
+
+    def stop_all_servers(self):
+        for u in self.api("GET", "/users").json():
+            for name in u["servers"]:
+                self.stop_server(u["name"], name)
+        wait_for(lambda: all(not u["servers"] for u in self.api("GET", "/users").json()), 60,
+                 "all servers to stop")
+
+    def server_get(self, user: str, path: str, name: str = "") -> requests.Response:
+        """GET a path of a user's server through the proxy, with the admin token."""
+        prefix = f"user/{user}/{name}/" if name else f"user/{user}/"
+        return requests.get(self.url + prefix + path.lstrip("/"), timeout=30,
+                            headers={"Authorization": f"token {self.token}"})
+
+    def login(self, user: str) -> requests.Session:
+        """Log in through the hub's login form with the user's PAM password."""
+        s = requests.Session()
+        s.get(self.url + "hub/login", timeout=30)
+        r = s.post(self.url + "hub/login", timeout=30, allow_redirects=False,
+                   data={"username": user, "password": passwords()[user],
+                         "_xsrf": s.cookies.get("_xsrf", "")})
+        assert r.status_code == 302, f"login of {user} failed: {r.status_code} {r.text[:300]}"
+        return s
+
+
+def xsrf_headers(session: requests.Session) -> dict:
+    return {"X-XSRFToken": session.cookies.get("_xsrf", path="/hub/") or
+            session.cookies.get("_xsrf", "")}
+
+
+def secret_env(user: str, name: str = "") -> dict[str, str]:
+    home = pathlib.Path(run("getent", "passwd", user).stdout.split(":")[5])
+    key = f"named-{name}" if name else "default"
+    path = home / STATE_DIR / key / "env"
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def env_path(user: str, name: str = "") -> pathlib.Path:
+    home = pathlib.Path(run("getent", "passwd", user).stdout.split(":")[5])
+    return home / STATE_DIR / (f"named-{name}" if name else "default") / "env"
+
+
+def is_job_id(value) -> bool:
+    return bool(re.fullmatch(r"\d+", str(value or "")))
