@@ -9,6 +9,7 @@ import re
 import sys
 
 import sqlalchemy
+from jupyterhub import orm
 from jupyterhub.spawner import Spawner
 from tornado import web
 from traitlets import Dict, Enum, Float, Integer, List, Unicode, default
@@ -121,6 +122,7 @@ class FunicularSpawner(Spawner):
     host: str | None = None
     port_reported: int | None = None
     adopt_job_id: str | None = None
+    token_id: int | None = None  # the server token's row: JupyterHub forgets the token itself
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -144,28 +146,49 @@ class FunicularSpawner(Spawner):
         self.host = state.get("host")
         self.port_reported = state.get("port")
         self.adopt_job_id = state.get("adopt_job_id")
+        self.token_id = state.get("token_id")
 
     def get_state(self):
         state = super().get_state()
         for key, value in (("job_id", self.job_id), ("host", self.host),
-                           ("port", self.port_reported), ("adopt_job_id", self.adopt_job_id)):
+                           ("port", self.port_reported), ("adopt_job_id", self.adopt_job_id),
+                           ("token_id", self.token_id)):
             if value:
                 state[key] = value
         return state
 
     def clear_state(self):
         super().clear_state()
-        self.job_id = self.host = self.port_reported = None
+        self.job_id = self.host = self.port_reported = self.token_id = None
         # adopt_job_id survives: it is what a re-attaching spawn picks up
         if self._respawn_wanted:
             self._respawn_wanted = False
             reattach.schedule_respawn(self.user, self.name)
 
+    @property
+    def _session(self):
+        return sqlalchemy.inspect(self.orm_spawner).session
+
     def _save_state(self):
         """Persist the job id now, not when JupyterHub next saves: a hub that dies
         right after sbatch must still know the job when it comes back."""
         self.orm_spawner.state = self.get_state()
-        sqlalchemy.inspect(self.orm_spawner).session.commit()
+        self._session.commit()
+
+    def _current_token_id(self) -> int | None:
+        token = orm.APIToken.find(self._session, self.api_token) if self.api_token else None
+        return token.id if token is not None else None
+
+    def _revoke_token(self, token_id: int | None) -> None:
+        """Delete a server token by id. After a hub restart JupyterHub no longer knows
+        the token of a server it stops, so without this it would stay valid forever."""
+        if token_id is None:
+            return
+        token = self._session.get(orm.APIToken, token_id)
+        if token is not None and token.user_id == self.user.id:
+            self._session.delete(token)
+            self._session.commit()
+            self.log.info("%s: revoked server token %s", self._log_name, token_id)
 
     # ------------------------------------------------------------------ options
     def options_from_form(self, formdata):
@@ -264,6 +287,7 @@ class FunicularSpawner(Spawner):
             self.job_id = await self.slurm.submit(job, user=self.user.name, script=LAUNCH_SCRIPT)
             self._emit(10, f"Submitted Slurm job {self.job_id} ({profile.display_name})")
         self.adopt_job_id = None
+        self.token_id = self._current_token_id()
         self._save_state()
         self.log.info("%s: Slurm job %s", self._log_name, self.job_id)
 
@@ -370,6 +394,7 @@ class FunicularSpawner(Spawner):
         # re-attaching spawn adopts the job (see reattach.py).
         self.adopt_job_id = self.job_id
         self._respawn_wanted = True
+        self._revoke_token(self.token_id)  # the re-attaching spawn issues a fresh one
         return 0
 
     async def stop(self, now=False):
@@ -379,6 +404,7 @@ class FunicularSpawner(Spawner):
         for job_id in ids:
             await self.slurm.cancel(job_id, user=self.user.name)
         self.adopt_job_id = None
+        self._revoke_token(self.token_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 60
         while ids and loop.time() < deadline:
