@@ -1,0 +1,126 @@
+"""Spawn latency: FunicularSpawner vs a bare sbatch of the same container command.
+
+    sudo deploy/local/.state/venv/bin/python benchmarks/spawn_latency.py [--n 10]
+
+Needs the cluster in a box (deploy/local/up --no-hub is enough); starts its own hub
+(the test harness's, on ports 18000/18081) and stops it again. Prints, side by side,
+median and p90 seconds from request to a server answering HTTP, stop -> allocation
+released, and slurmctld RPCs (from sdiag) per spawn+stop cycle.
+"""
+
+import argparse
+import pathlib
+import re
+import statistics
+import sys
+import time
+
+import requests
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from funicular.core.containers import ContainerLaunch, get_runtime  # noqa: E402
+from funicular.spawner.spawner import LAUNCH_SCRIPT  # noqa: E402
+from tests.integration.harness import BOX, Hub, job_state, run, wait_for  # noqa: E402
+
+ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING"}
+
+
+def rpc_total() -> int:
+    """All RPCs slurmctld has served since the last `sdiag --reset`."""
+    out = run("sdiag").stdout
+    part = out.split("Remote Procedure Call statistics by message type", 1)[-1]
+    part = part.split("Remote Procedure Call statistics by user", 1)[0]
+    return sum(int(n) for n in re.findall(r"count:(\d+)", part))
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def funicular_cycle(hub: Hub) -> tuple[float, float]:
+    t0 = time.monotonic()
+    r = hub.spawn("alice")
+    assert r.status_code in (201, 202), r.text
+    if r.status_code == 202:
+        hub.wait_ready("alice")
+    ready = time.monotonic() - t0
+    job_id = hub.server("alice")["state"]["job_id"]
+    t1 = time.monotonic()
+    assert hub.stop_server("alice").status_code == 204
+    wait_for(lambda: job_state(job_id) not in ACTIVE, 30, "release", interval=0.01)
+    return ready, time.monotonic() - t1
+
+
+def bare_cycle(port: int) -> tuple[float, float]:
+    """What a spawner without a callback does: sbatch, find the node, poll HTTP."""
+    launch = ContainerLaunch(
+        image=str(BOX / "images/notebook"), workdir="/home/alice",
+        env=(("HOME", "/home/alice"),),
+        command=("jupyter-server", "--ServerApp.ip=0.0.0.0", f"--ServerApp.port={port}",
+                 "--ServerApp.port_retries=0", "--ServerApp.open_browser=False"))
+    argv = ["sudo", "-n", "-H", "-u", "alice", "sbatch", "--parsable", "--job-name=bare",
+            "--partition=mc", "--cpus-per-task=1", "--mem=1024M", "--time=60",
+            "--chdir=/home/alice", "--output=/dev/null", "--no-requeue", LAUNCH_SCRIPT,
+            *get_runtime("charliecloud").argv(launch)]
+    t0 = time.monotonic()
+    job_id = run(*argv).stdout.strip().split(";")[0]
+
+    def node():
+        out = run("squeue", "-h", "-j", job_id, "-o", "%T %N").stdout.split()
+        return out[1] if len(out) == 2 and out[0] == "RUNNING" else None
+    host = wait_for(node, 60, "the bare job to run", interval=0.05)
+
+    def answers():
+        try:
+            return requests.get(f"http://{host}:{port}/api", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+    wait_for(answers, 60, "the bare server", interval=0.05)
+    ready = time.monotonic() - t0
+    t1 = time.monotonic()
+    run("sudo", "-n", "-u", "alice", "scancel", job_id)
+    wait_for(lambda: job_state(job_id) not in ACTIVE, 30, "release", interval=0.01)
+    return ready, time.monotonic() - t1
+
+
+def measure(name, cycle, n):
+    ready, stop, rpcs = [], [], []
+    cycle()  # warm-up: page cache, first-run costs
+    for _ in range(n):
+        run("sdiag", "--reset")
+        r, s = cycle()
+        rpcs.append(rpc_total())
+        ready.append(r)
+        stop.append(s)
+        time.sleep(1)
+    return name, ready, stop, rpcs
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--n", type=int, default=10)
+    n = p.parse_args().n
+    hub = Hub()
+    hub.prepare()
+    hub.start()
+    try:
+        rows = [measure("funicular", lambda: funicular_cycle(hub), n),
+                measure("bare sbatch", lambda: bare_cycle(18555), n)]
+    finally:
+        hub.stop_all_servers()
+        hub.stop()
+        hub.stop_proxy()
+    print(f"\nspawn -> ready and stop -> released, {n} cycles each, idle cluster (seconds)")
+    print(f"{'':12} {'ready p50':>10} {'ready p90':>10} {'stop p50':>9} {'stop p90':>9} "
+          f"{'RPCs/cycle':>11}")
+    for name, ready, stop, rpcs in rows:
+        print(f"{name:12} {statistics.median(ready):10.2f} {pct(ready, 0.9):10.2f} "
+              f"{statistics.median(stop):9.2f} {pct(stop, 0.9):9.2f} "
+              f"{statistics.median(rpcs):11.0f}")
+    f, b = statistics.median(rows[0][1]), statistics.median(rows[1][1])
+    print(f"\nfunicular / bare (median ready): {f / b:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
