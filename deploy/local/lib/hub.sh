@@ -12,12 +12,12 @@ hub_venv() {
       "$VENV/bin/pip" install -q --disable-pip-version-check -e "$REPO[hub,server,widgets,test]"; } \
       > "$STATE/pip.log" 2>&1 || die "pip install failed: $(tail -20 "$STATE/pip.log")"
     echo "$key" > "$VENV/.funicular-stamp"
-  elif ! "$VENV/bin/python" -c 'import funicular.spawner' 2>/dev/null; then
+  elif ! "$VENV/bin/python" -c 'import funicular.core, sys; sys.exit(not funicular.core.__file__.startswith(sys.argv[1]))' "$REPO/" 2>/dev/null; then
     "$VENV/bin/pip" install -q --no-deps -e "$REPO" > "$STATE/pip.log" 2>&1 \
       || die "pip install failed: $(tail -20 "$STATE/pip.log")"   # the checkout moved
   fi
   chmod -R a+rX "$STATE" 2>/dev/null || true   # users' helper processes run this python
-  say "venv ok ($("$VENV/bin/jupyterhub" --version))"
+  say "venv ok (jupyterhub $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("jupyterhub"))'))"
 }
 
 hub_proxy_install() {
