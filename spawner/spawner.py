@@ -18,7 +18,7 @@ from funicular.core import envfile, proc
 from funicular.core.become import METHODS, as_user
 from funicular.core.containers import ContainerLaunch, get_runtime
 from funicular.core.errors import SlurmError, SpecError
-from funicular.core.slurm import SlurmCLI
+from funicular.core.slurm import JobStatusCache, SlurmCLI
 from funicular.core.spec import BatchJob
 
 from . import reattach
@@ -29,6 +29,10 @@ LAUNCH_SCRIPT = str(importlib.resources.files("funicular.core") / "launch.sh")
 # environment that the hub hands to the server: JupyterHub's own variables and the
 # admin's Spawner.environment; nothing else of the hub's process environment
 _ENV_PREFIXES = ("JUPYTERHUB_", "JPY_", "JUPYTER_")
+
+
+# one status cache per Slurm setup, shared by every spawner of the hub process
+_status_caches: dict[tuple, JobStatusCache] = {}
 
 
 def server_key(server_name: str) -> str:
@@ -91,7 +95,13 @@ class FunicularSpawner(Spawner):
     job_name_prefix = Unicode("funicular", help="Slurm job names start with this.").tag(config=True)
 
     start_poll_interval = Float(
-        0.5, help="Seconds between Slurm status checks while a server starts."
+        0.5, help="Seconds between Slurm status checks while any server starts."
+    ).tag(config=True)
+
+    status_interval = Float(
+        30, help="""Seconds between status queries for running servers. One squeue call
+        covers all servers of the hub (with +-20% jitter), so the load on slurmctld does
+        not grow with the number of users.""",
     ).tag(config=True)
 
     report_timeout = Integer(
@@ -133,6 +143,11 @@ class FunicularSpawner(Spawner):
         self._respawn_wanted = False
         self.slurm = SlurmCLI(become=self.become, sbatch=self.sbatch, squeue=self.squeue,
                               scancel=self.scancel, timeout=self.slurm_timeout)
+        key = (self.squeue, self.slurm_timeout, self.status_interval, self.start_poll_interval)
+        if key not in _status_caches:
+            _status_caches[key] = JobStatusCache(self.slurm, interval=self.status_interval,
+                                                 fast_interval=self.start_poll_interval)
+        self.status = _status_caches[key]
 
     @property
     def profile_map(self) -> dict[str, Profile]:
@@ -304,12 +319,16 @@ class FunicularSpawner(Spawner):
         if not job_id:
             return None
         try:
-            info = (await self.slurm.query([job_id])).get(job_id)
-        except (SlurmError, TimeoutError):
+            info = await self.status.get(job_id, max_age=0)
+        except SlurmError:
             info = None
         return job_id if info is not None and info.active else None
 
     async def _wait_for_address(self) -> tuple[str, int]:
+        with self.status.hurry():
+            return await self._watch_start()
+
+    async def _watch_start(self) -> tuple[str, int]:
         last = None
         while True:
             try:
@@ -318,8 +337,8 @@ class FunicularSpawner(Spawner):
             except TimeoutError:
                 pass
             try:
-                info = (await self.slurm.query([self.job_id])).get(self.job_id)
-            except (SlurmError, TimeoutError) as e:
+                info = await self.status.get(self.job_id, max_age=self.start_poll_interval)
+            except SlurmError as e:
                 self.log.warning("%s: cannot ask Slurm (%s); still waiting", self._log_name, e)
                 continue
             if info is None or not info.active:
@@ -358,8 +377,10 @@ class FunicularSpawner(Spawner):
                 return 200, "already known"
             return 503, "this server is not waiting for an address (yet)"
         try:
-            info = (await self.slurm.query([self.job_id])).get(self.job_id)
-        except (SlurmError, TimeoutError):
+            info = await self.status.get(self.job_id, max_age=self.start_poll_interval)
+            if info is None or not info.running:  # it reports only once it runs: look again
+                info = await self.status.get(self.job_id, max_age=0)
+        except SlurmError:
             return 503, "cannot ask Slurm right now"
         if info is None or not info.running or not info.batch_host:
             return 409, f"job {self.job_id} is not running"
@@ -380,12 +401,13 @@ class FunicularSpawner(Spawner):
         if self._starting:
             return None
         try:
-            info = (await self.slurm.query([self.job_id])).get(self.job_id)
-        except (SlurmError, TimeoutError, OSError) as e:
+            info = await self.status.get(self.job_id, max_age=self.status_interval * 1.5)
+        except SlurmError as e:
             # an unreachable controller is no reason to drop a healthy server
             self.log.warning("%s: cannot ask Slurm (%s); assuming it runs", self._log_name, e)
             return None
         if info is None or not info.active:
+            self.status.unwatch(self.job_id)
             return 1
         if info.running and self.port_reported:
             return None
@@ -409,12 +431,14 @@ class FunicularSpawner(Spawner):
         deadline = loop.time() + 60
         while ids and loop.time() < deadline:
             try:
-                jobs = await self.slurm.query(ids)
-            except (SlurmError, TimeoutError):
-                jobs = {j: None for j in ids}
-            if not any(info is not None and info.active for info in jobs.values()):
+                infos = [await self.status.get(j, max_age=0.05) for j in ids]
+            except SlurmError:
+                infos = [None]
+            if not any(info is not None and info.active for info in infos):
                 break
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
+        for job_id in ids:
+            self.status.unwatch(job_id)
         try:
             await self._envfile("remove")
         except RuntimeError as e:

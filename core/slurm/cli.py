@@ -45,12 +45,7 @@ class SlurmCLI:
         res = await proc.run(squeue_argv(ids, self.squeue), timeout=self.timeout,
                              env=proc.which_env())
         if res.returncode != 0:
-            # an id slurmctld has forgotten makes squeue fail on its own; ask one by one
-            if "Invalid job id" in res.stderr and len(ids) > 1:
-                found: dict[str, JobInfo] = {}
-                for job_id in ids:
-                    found.update(await self.query([job_id]))
-                return found
+            # squeue lists the jobs it knows and fails only when it knows none of them
             if "Invalid job id" in res.stderr:
                 return {}
             raise SlurmError(f"squeue failed (exit {res.returncode}): {res.stderr.strip()}")

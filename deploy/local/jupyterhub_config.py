@@ -56,6 +56,10 @@ c.FunicularSpawner.profiles = [
      "image": "notebook"},
 ]
 c.Spawner.http_timeout = 60
+# how often JupyterHub asks each spawner, and how often the one batched squeue runs;
+# tests shorten both to exercise outages quickly
+c.Spawner.poll_interval = int(os.environ.get("FUNICULAR_POLL_INTERVAL", "30"))
+c.FunicularSpawner.status_interval = float(os.environ.get("FUNICULAR_STATUS_INTERVAL", "30"))
 c.Spawner.start_timeout = 300
 c.Spawner.default_url = "/lab"
 

@@ -21,7 +21,8 @@ def cluster():
 
 @pytest.fixture(scope="session")
 def hub(cluster):
-    h = Hub()
+    # JupyterHub polls every 5 s here (30 in production) so that outages are exercised
+    h = Hub(FUNICULAR_POLL_INTERVAL=5, FUNICULAR_STATUS_INTERVAL=5)
     h.prepare()
     h.start()
     yield h

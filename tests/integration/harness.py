@@ -50,6 +50,12 @@ def notebook_jobs(user: str) -> list[tuple[str, str]]:
             if n.startswith(JOB_PREFIX)]
 
 
+def slurmctld_pid() -> int:
+    pid = int((BOX / "slurm/run/slurmctld.pid").read_text())
+    assert pathlib.Path(f"/proc/{pid}/comm").read_text().strip() == "slurmctld"
+    return pid
+
+
 def cluster_running() -> bool:
     return run("scontrol", "ping", check=False).returncode == 0 and \
         "DOWN" not in run("scontrol", "ping", check=False).stdout
@@ -66,7 +72,8 @@ class Hub:
     api_port = 18081
     proxy_api_port = 18001
 
-    def __init__(self):
+    def __init__(self, **env):
+        self.extra_env = {k: str(v) for k, v in env.items()}
         self.dir = BOX / "test-hub"
         self.url = f"http://127.0.0.1:{self.public_port}/"
         self.proc: subprocess.Popen | None = None
@@ -91,6 +98,7 @@ class Hub:
             "FUNICULAR_HUB_API_PORT": str(self.api_port),
             "FUNICULAR_PROXY_API_PORT": str(self.proxy_api_port),
             "FUNICULAR_STATE_DIR": STATE_DIR, "FUNICULAR_JOB_PREFIX": JOB_PREFIX,
+            **self.extra_env,
         }
         log = open(self.dir / "jupyterhub.log", "a")
         self.proc = subprocess.Popen(
