@@ -11,6 +11,7 @@ and the next report succeeds with it.
 import argparse
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -44,8 +45,10 @@ def free_port(addr: str) -> int:
         return s.getsockname()[1]
 
 
-def report(api_url: str, token: str, host: str, port: int, timeout: float = 10) -> int:
-    """POST host and port to the hub; returns the HTTP status (0: hub unreachable)."""
+def report(api_url: str, token: str, host: str, port: int, timeout: float = 10
+           ) -> tuple[int, dict]:
+    """POST host and port to the hub; returns the HTTP status (0: hub unreachable) and
+    the hub's answer (``end_time``: when Slurm will end this job)."""
     body = json.dumps({"host": host, "port": port}).encode()
     req = urllib.request.Request(
         api_url.rstrip("/") + REPORT_PATH, data=body, method="POST",
@@ -53,11 +56,15 @@ def report(api_url: str, token: str, host: str, port: int, timeout: float = 10) 
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status
+            try:
+                answer = json.loads(resp.read() or b"{}")
+            except ValueError:
+                answer = {}
+            return resp.status, answer if isinstance(answer, dict) else {}
     except urllib.error.HTTPError as e:
-        return e.code
+        return e.code, {}
     except (urllib.error.URLError, OSError):
-        return 0
+        return 0, {}
 
 
 def log(msg: str) -> None:
@@ -81,10 +88,11 @@ def main(argv: list[str] | None = None) -> None:
     delay = 0.25
     while True:
         env = envfile.read(path)
-        status = report(env["JUPYTERHUB_API_URL"], env["JUPYTERHUB_API_TOKEN"], addr, port)
+        status, answer = report(env["JUPYTERHUB_API_URL"], env["JUPYTERHUB_API_TOKEN"],
+                                addr, port)
         if status == 200:
             break
-        if status in (404, 409, 410):
+        if status in (400, 404, 409, 410):
             log(f"the hub no longer wants this server (HTTP {status}); exiting")
             raise SystemExit(3)
         if time.monotonic() > deadline:
@@ -95,6 +103,11 @@ def main(argv: list[str] | None = None) -> None:
         delay = min(delay * 2, 5)
 
     os.environ.update(env)
+    if isinstance(answer.get("end_time"), int | float):
+        os.environ["FUNICULAR_JOB_END_TIME"] = str(int(answer["end_time"]))
+    # Slurm's walltime warning (USR1) would kill the server until the extension
+    # installs its handler; an ignored signal stays ignored across exec
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
     os.environ["JUPYTERHUB_SERVICE_URL"] = f"http://{addr}:{port}{prefix}"
     log(f"serving on {addr}:{port}")

@@ -11,7 +11,9 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
+    from . import walltime
     from .handlers import setup_handlers
 
+    walltime.install()
     setup_handlers(serverapp.web_app)
     serverapp.log.info("funicular extension loaded")

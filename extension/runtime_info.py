@@ -4,6 +4,8 @@ import os
 import pwd
 import socket
 
+from . import walltime
+
 _CONTAINER_MARKERS = ("/ch/environment", "/run/.containerenv", "/.singularity.d")
 
 
@@ -30,4 +32,7 @@ def runtime_info() -> dict:
         "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"),
         "in_container": any(os.path.exists(p) for p in _CONTAINER_MARKERS),
         "mount_namespace": mnt_ns,
+        "job_end_time": walltime.end_time(),
+        "remaining_seconds": walltime.remaining(),
+        "walltime_warning_at": walltime.warned_at(),
     }

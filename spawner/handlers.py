@@ -45,7 +45,8 @@ class AddressHandler(APIHandler):
         if status != 200:
             raise web.HTTPError(status, message)
         self.set_status(200)
-        self.write({"status": "ok"})
+        # the server learns when Slurm will end it (remaining walltime for the notebook)
+        self.write({"status": "ok", "end_time": spawner.end_epoch()})
 
 
 def _spawner_for_token(user, token: str):

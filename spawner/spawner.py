@@ -1,6 +1,7 @@
 """FunicularSpawner: each user's notebook server as a containerised Slurm job."""
 
 import asyncio
+import datetime
 import hashlib
 import html
 import importlib.resources
@@ -21,7 +22,8 @@ from funicular.core.errors import SlurmError, SpecError
 from funicular.core.slurm import JobStatusCache, SlurmCLI
 from funicular.core.spec import BatchJob
 
-from . import reattach
+from . import orphans, reattach
+from .endreason import JobEnd, explain
 from .profiles import Profile, choose, load_profiles
 
 LAUNCH_SCRIPT = str(importlib.resources.files("funicular.core") / "launch.sh")
@@ -82,6 +84,8 @@ class FunicularSpawner(Spawner):
     sbatch = Unicode("sbatch", help="sbatch command").tag(config=True)
     squeue = Unicode("squeue", help="squeue command").tag(config=True)
     scancel = Unicode("scancel", help="scancel command").tag(config=True)
+    scontrol = Unicode("scontrol", help="scontrol command").tag(config=True)
+    sacct = Unicode("sacct", help="sacct command").tag(config=True)
 
     slurm_timeout = Float(30, help="Seconds a Slurm command may take before it counts as failed."
                           ).tag(config=True)
@@ -109,6 +113,17 @@ class FunicularSpawner(Spawner):
                    "before it ends itself and frees its allocation (seconds).",
     ).tag(config=True)
 
+    walltime_warning = Integer(
+        300, help="""Seconds before the job's time limit at which the server receives
+        SIGUSR1 (Slurm --signal), logs a warning and tells the notebook, so users can
+        save. 0: no warning.""",
+    ).tag(config=True)
+
+    max_queue_time = Float(
+        0, help="""Cancel a notebook job that has waited in the queue longer than this
+        (seconds) and tell the user why. 0: only JupyterHub's start_timeout applies.""",
+    ).tag(config=True)
+
     extra_sbatch_args = List(
         Unicode(), help="Extra sbatch options for every notebook job (admin only, "
                         "e.g. ['--exclusive']). Never built from user input.",
@@ -133,6 +148,8 @@ class FunicularSpawner(Spawner):
     port_reported: int | None = None
     adopt_job_id: str | None = None
     token_id: int | None = None  # the server token's row: JupyterHub forgets the token itself
+    last_end: JobEnd | None = None  # why the previous server ended, shown until the next start
+    end_time: str | None = None  # when Slurm will end the running server (ISO, local time)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -142,12 +159,14 @@ class FunicularSpawner(Spawner):
         self._events_changed = asyncio.Event()
         self._respawn_wanted = False
         self.slurm = SlurmCLI(become=self.become, sbatch=self.sbatch, squeue=self.squeue,
-                              scancel=self.scancel, timeout=self.slurm_timeout)
+                              scancel=self.scancel, scontrol=self.scontrol, sacct=self.sacct,
+                              timeout=self.slurm_timeout)
         key = (self.squeue, self.slurm_timeout, self.status_interval, self.start_poll_interval)
         if key not in _status_caches:
             _status_caches[key] = JobStatusCache(self.slurm, interval=self.status_interval,
                                                  fast_interval=self.start_poll_interval)
         self.status = _status_caches[key]
+        orphans.schedule_sweep(self)
 
     @property
     def profile_map(self) -> dict[str, Profile]:
@@ -162,20 +181,25 @@ class FunicularSpawner(Spawner):
         self.port_reported = state.get("port")
         self.adopt_job_id = state.get("adopt_job_id")
         self.token_id = state.get("token_id")
+        self.last_end = JobEnd.from_state(state.get("last_end"))
+        self.end_time = state.get("end_time")
 
     def get_state(self):
         state = super().get_state()
         for key, value in (("job_id", self.job_id), ("host", self.host),
                            ("port", self.port_reported), ("adopt_job_id", self.adopt_job_id),
-                           ("token_id", self.token_id)):
+                           ("token_id", self.token_id), ("end_time", self.end_time)):
             if value:
                 state[key] = value
+        if self.last_end:
+            state["last_end"] = self.last_end.to_state()
         return state
 
     def clear_state(self):
         super().clear_state()
-        self.job_id = self.host = self.port_reported = self.token_id = None
-        # adopt_job_id survives: it is what a re-attaching spawn picks up
+        self.job_id = self.host = self.port_reported = self.token_id = self.end_time = None
+        # adopt_job_id survives: it is what a re-attaching spawn picks up; last_end too:
+        # the user is told on the next visit why the server ended
         if self._respawn_wanted:
             self._respawn_wanted = False
             reattach.schedule_respawn(self.user, self.name)
@@ -206,6 +230,21 @@ class FunicularSpawner(Spawner):
             self.log.info("%s: revoked server token %s", self._log_name, token_id)
 
     # ------------------------------------------------------------------ options
+    @property
+    def last_end_message(self) -> str:
+        """Why the previous server ended, in words (empty if it was stopped from the hub)."""
+        return explain(self.last_end, self._uid) if self.last_end else ""
+
+    async def get_options_form(self):
+        form = await super().get_options_form()
+        if not self.last_end:
+            return form
+        tail = html.escape(self.last_end.log_tail or "(the job log is empty)")
+        return (f'<div class="alert alert-warning funicular-last-end" role="alert">'
+                f"<p>{html.escape(self.last_end_message)}</p>"
+                f"<details><summary>End of the job log</summary><pre>{tail}</pre></details>"
+                f"</div>{form}")
+
     def options_from_form(self, formdata):
         options = {"profile": (formdata.get("profile") or [""])[0]}
         choose(self.profile_map, options)  # refuse bad values on the form, with the reason
@@ -215,6 +254,16 @@ class FunicularSpawner(Spawner):
     @property
     def _home(self) -> str:
         return pwd.getpwnam(self.user.name).pw_dir
+
+    @property
+    def _uid(self) -> int | None:
+        try:
+            return pwd.getpwnam(self.user.name).pw_uid
+        except KeyError:
+            return None
+
+    def _log_path(self, job_id: str) -> str:
+        return f"{self._home}/{self._rel_dir()}/slurm-{job_id}.log"
 
     def _rel_dir(self) -> str:
         return f"{self.state_dir.strip('/')}/{server_key(self.name)}"
@@ -227,13 +276,14 @@ class FunicularSpawner(Spawner):
         return {k: str(v) for k, v in env.items()
                 if k.startswith(_ENV_PREFIXES) or k in self.environment}
 
-    async def _envfile(self, action: str, content: str = "") -> None:
-        """Write or remove the server's env file, as the user (see funicular.core.envfile)."""
+    async def _userfile(self, action: str, path: str, content: str = "") -> str:
+        """write/remove/tail a file in the user's home, as the user (funicular.core.userfiles)."""
         argv = as_user(self.become, self.user.name) + [
-            sys.executable, "-m", "funicular.core.envfile", action, self._env_path()]
+            sys.executable, "-m", "funicular.core.userfiles", action, path]
         res = await proc.run(argv, stdin=content.encode(), timeout=self.slurm_timeout)
         if res.returncode != 0:
-            raise RuntimeError(f"cannot {action} {self._env_path()}: {res.stderr.strip()}")
+            raise RuntimeError(f"cannot {action} {path}: {res.stderr.strip()}")
+        return res.stdout
 
     def _batch_job(self, profile: Profile) -> BatchJob:
         runtime = get_runtime(self.container_runtime,
@@ -251,7 +301,8 @@ class FunicularSpawner(Spawner):
             command=tuple(runtime.argv(launch)),
             workdir=self._home,
             output=f"{self._home}/{self._rel_dir()}/slurm-%j.log",
-            comment=f"funicular server {self.user.name}/{self.name}",
+            comment=f"funicular {self.job_name_prefix} {self.user.name}/{self.name}",
+            warn_signal=f"USR1@{self.walltime_warning}" if self.walltime_warning else None,
             extra=tuple(self.extra_sbatch_args),
         )
 
@@ -277,6 +328,7 @@ class FunicularSpawner(Spawner):
     async def start(self):
         self._starting = True
         self._events = []
+        self.last_end = None
         try:
             return await self._start()
         finally:
@@ -292,7 +344,7 @@ class FunicularSpawner(Spawner):
             raise web.HTTPError(400, f"Invalid server options: {e}") from None
         loop = asyncio.get_running_loop()
         self._address = loop.create_future()
-        await self._envfile("write", envfile.render(self._server_env()))
+        await self._userfile("write", self._env_path(), envfile.render(self._server_env()))
 
         adopted = await self._adoptable()
         if adopted:
@@ -310,7 +362,8 @@ class FunicularSpawner(Spawner):
         self.host, self.port_reported = host, port
         self._save_state()
         await self._wait_listening(host, port)
-        self._emit(90, f"Server is up on {host}:{port}")
+        until = f"; Slurm ends it at {self.end_time}" if self.end_time else ""
+        self._emit(90, f"Server is up on {host}:{port}{until}")
         return f"http://{host}:{port}"
 
     async def _adoptable(self) -> str | None:
@@ -330,6 +383,8 @@ class FunicularSpawner(Spawner):
 
     async def _watch_start(self) -> tuple[str, int]:
         last = None
+        loop = asyncio.get_running_loop()
+        queued_since = loop.time()
         while True:
             try:
                 return await asyncio.wait_for(asyncio.shield(self._address),
@@ -345,8 +400,14 @@ class FunicularSpawner(Spawner):
                 state = info.state if info else "gone"
                 reason = f" ({info.reason})" if info and info.reason else ""
                 raise RuntimeError(f"Slurm job {self.job_id} ended before the server started: "
-                                   f"{state}{reason}. Log: {self._home}/{self._rel_dir()}/"
-                                   f"slurm-{self.job_id}.log")
+                                   f"{state}{reason}. Log: {self._log_path(self.job_id)}")
+            if info.waiting and self.max_queue_time and \
+                    loop.time() - queued_since > self.max_queue_time:
+                await self.slurm.cancel(self.job_id, user=self.user.name)
+                raise web.HTTPError(
+                    503, f"Your job {self.job_id} waited in the queue for more than "
+                    f"{self.max_queue_time:.0f} s ({info.reason or info.state}) and was "
+                    "cancelled. Try a smaller profile, or try again later.")
             now = (info.state, info.reason, info.batch_host)
             if now != last:
                 last = now
@@ -391,9 +452,17 @@ class FunicularSpawner(Spawner):
             addrs = set()
         if host != info.batch_host and host not in addrs:
             return 403, f"{host} is not the node of job {self.job_id} ({info.batch_host})"
+        self.end_time = info.end_time
         if not fut.done():
             fut.set_result((host, port))
         return 200, "ok"
+
+    def end_epoch(self) -> float | None:
+        """The job's end time as a Unix time (Slurm prints local time without a zone)."""
+        try:
+            return datetime.datetime.fromisoformat(self.end_time).timestamp()
+        except (TypeError, ValueError):
+            return None
 
     async def poll(self):
         if not self.job_id:
@@ -406,18 +475,39 @@ class FunicularSpawner(Spawner):
             # an unreachable controller is no reason to drop a healthy server
             self.log.warning("%s: cannot ask Slurm (%s); assuming it runs", self._log_name, e)
             return None
-        if info is None or not info.active:
+        if info is None or not info.active or info.state == "COMPLETING":
             self.status.unwatch(self.job_id)
+            if self.last_end is None or self.last_end.job_id != self.job_id:
+                self.last_end = await self._job_end(self.job_id)
+                self.log.warning("%s: %s", self._log_name, self.last_end_message)
             return 1
         if info.running and self.port_reported:
             return None
-        # alive, but its server never reported to this hub process: the hub restarted
-        # while it was queued or starting. Let the hub stop it without cancelling; a
-        # re-attaching spawn adopts the job (see reattach.py).
-        self.adopt_job_id = self.job_id
-        self._respawn_wanted = True
-        self._revoke_token(self.token_id)  # the re-attaching spawn issues a fresh one
-        return 0
+        if info.waiting or info.running:
+            # alive, but its server never reported to this hub process: the hub restarted
+            # while it was queued or starting. Let the hub stop it without cancelling; a
+            # re-attaching spawn adopts the job (see reattach.py).
+            self.adopt_job_id = self.job_id
+            self._respawn_wanted = True
+            self._revoke_token(self.token_id)  # the re-attaching spawn issues a fresh one
+            return 0
+        return None  # suspended and the like: still holds its allocation
+
+    async def _job_end(self, job_id: str) -> JobEnd:
+        """What Slurm and the job log say about a job that ended on its own."""
+        d = await self.slurm.describe(job_id)
+        state = d.get("JobState", "UNKNOWN")
+        by = await self.slurm.cancelled_by(job_id) if state == "CANCELLED" else None
+        try:
+            log_tail = await self._userfile("tail", self._log_path(job_id))
+        except (RuntimeError, TimeoutError) as e:
+            log_tail = f"(cannot read the job log: {e})"
+        none = ("", "None", "(null)")
+        return JobEnd(job_id=job_id, state=state,
+                      reason=None if d.get("Reason") in none else d.get("Reason"),
+                      exit_code=d.get("ExitCode"), end_time=d.get("EndTime"),
+                      time_limit=d.get("TimeLimit"), node=d.get("BatchHost") or d.get("NodeList"),
+                      cancelled_by_uid=by, log_tail=log_tail)
 
     async def stop(self, now=False):
         if self._address is not None and not self._address.done():
@@ -440,6 +530,6 @@ class FunicularSpawner(Spawner):
         for job_id in ids:
             self.status.unwatch(job_id)
         try:
-            await self._envfile("remove")
+            await self._userfile("remove", self._env_path())
         except RuntimeError as e:
             self.log.warning("%s: %s", self._log_name, e)

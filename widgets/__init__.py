@@ -4,6 +4,6 @@
 belongs to where it runs.
 """
 
-from .client import info
+from .client import info, remaining
 
-__all__ = ["info"]
+__all__ = ["info", "remaining"]

@@ -21,3 +21,8 @@ def info() -> dict:
     )
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.load(resp)
+
+
+def remaining() -> float | None:
+    """Seconds until Slurm ends this notebook's server (None if unknown)."""
+    return info()["remaining_seconds"]

@@ -5,6 +5,7 @@ Slurm itself enforces who may do what; status queries run as the caller and ask
 for many jobs in one call.
 """
 
+import re
 from collections.abc import Iterable
 
 from .. import proc
@@ -17,11 +18,14 @@ from .jobinfo import JobInfo, parse_squeue
 
 class SlurmCLI:
     def __init__(self, *, become: str = "sudo", sbatch: str = "sbatch", squeue: str = "squeue",
-                 scancel: str = "scancel", timeout: float = 30):
+                 scancel: str = "scancel", scontrol: str = "scontrol", sacct: str = "sacct",
+                 timeout: float = 30):
         self.become = become
         self.sbatch = sbatch
         self.squeue = squeue
         self.scancel = scancel
+        self.scontrol = scontrol
+        self.sacct = sacct
         self.timeout = timeout
 
     async def submit(self, job: BatchJob, *, user: str, script: str) -> str:
@@ -58,3 +62,27 @@ class SlurmCLI:
                 and "already completing or completed" not in res.stderr:
             raise SlurmError(f"scancel {job_id} failed (exit {res.returncode}): "
                              f"{res.stderr.strip()}")
+
+    async def describe(self, job_id: str) -> dict[str, str]:
+        """``scontrol show job`` as a dict (state, reason, exit code, times, nodes...);
+        empty when slurmctld no longer remembers the job."""
+        res = await proc.run([self.scontrol, "show", "job", "--oneliner", _digits(job_id)],
+                             timeout=self.timeout, env=proc.which_env())
+        if res.returncode != 0:
+            return {}
+        # values never contain spaces for the fields we read; Command= etc. may, harmlessly
+        return dict(re.findall(r"(\w+)=(\S*)", res.stdout))
+
+    async def cancelled_by(self, job_id: str) -> int | None:
+        """uid that cancelled the job, from accounting ("CANCELLED by 0"); None if unknown."""
+        res = await proc.run([self.sacct, "--noheader", "--parsable2", "--allocations",
+                              f"--jobs={_digits(job_id)}", "--format=State"],
+                             timeout=self.timeout, env=proc.which_env())
+        m = re.search(r"CANCELLED by (\d+)", res.stdout)
+        return int(m.group(1)) if m else None
+
+
+def _digits(job_id: str) -> str:
+    if not str(job_id).isdigit():
+        raise ValueError(f"bad Slurm job id {job_id!r}")
+    return str(job_id)

@@ -27,6 +27,7 @@ class JobStatusCache:
         self.jitter = jitter
         self._watched: dict[str, int] = {}  # job id -> number of watchers
         self._jobs: dict[str, JobInfo] = {}
+        self._fetched_ids: frozenset[str] = frozenset()  # the ids the last query asked about
         self._fetched_at = float("-inf")  # when _jobs was last filled (monotonic)
         self._error: Exception | None = None
         self._refreshing: asyncio.Future | None = None
@@ -60,7 +61,8 @@ class JobStatusCache:
         """
         if job_id not in self._watched:
             self.watch(job_id)
-        if time.monotonic() - self._fetched_at > max_age:
+        # a job the last query did not ask about is unknown, not absent: ask now
+        if job_id not in self._fetched_ids or time.monotonic() - self._fetched_at > max_age:
             await self.refresh()
         if self._error is not None:
             raise self._error
@@ -89,6 +91,7 @@ class JobStatusCache:
             return
         self._error = None
         self._jobs = jobs
+        self._fetched_ids = frozenset(ids)
         self._fetched_at = started
 
     # ------------------------------------------------------------------ schedule

@@ -7,6 +7,8 @@ sets, so one file serves the demo hub and the hubs that tests start.
 import os
 import pathlib
 
+import funicular.spawner
+
 c = get_config()  # noqa: F821
 
 box = pathlib.Path(os.environ.get("FUNICULAR_BOX", "/var/lib/funicular"))
@@ -40,6 +42,8 @@ c.Authenticator.allowed_users = {
 c.Authenticator.admin_users = set()
 
 c.JupyterHub.spawner_class = "funicular"
+c.JupyterHub.template_paths = [funicular.spawner.TEMPLATES]
+c.JupyterHub.template_vars = {"funicular_last_ends": funicular.spawner.last_ends}
 c.JupyterHub.allow_named_servers = True
 c.FunicularSpawner.become = "sudo"
 # tests run their own hub next to the demo one: separate per-user files and job names
@@ -55,6 +59,12 @@ c.FunicularSpawner.profiles = [
      "partition": "gpu", "cpus": 2, "memory_mb": 4096, "gpus": 1, "minutes": 120,
      "image": "notebook"},
 ]
+if os.environ.get("FUNICULAR_TEST_PROFILES"):  # tests: a job that hits its time limit fast
+    c.FunicularSpawner.profiles.append(
+        {"name": "two-minutes", "display_name": "1 CPU, 2 minutes", "partition": "mc",
+         "cpus": 1, "memory_mb": 1024, "minutes": 2, "image": "notebook"})
+c.FunicularSpawner.walltime_warning = int(os.environ.get("FUNICULAR_WALLTIME_WARNING", "300"))
+c.FunicularSpawner.max_queue_time = float(os.environ.get("FUNICULAR_MAX_QUEUE_TIME", "0"))
 c.Spawner.http_timeout = 60
 # how often JupyterHub asks each spawner, and how often the one batched squeue runs;
 # tests shorten both to exercise outages quickly

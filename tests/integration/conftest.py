@@ -3,7 +3,16 @@ import signal
 
 import pytest
 
-from .harness import REPO, Hub, cluster_running, notebook_jobs, run
+from .harness import (
+    JOB_PREFIX,
+    REPO,
+    Hub,
+    cluster_running,
+    job_state,
+    notebook_jobs,
+    run,
+    wait_for,
+)
 
 
 @pytest.fixture(scope="session")
@@ -14,6 +23,14 @@ def cluster():
     was_running = cluster_running()
     res = run(REPO / "deploy/local/up", "--no-hub", check=False, timeout=900)
     assert res.returncode == 0, f"deploy/local/up failed:\n{res.stdout}\n{res.stderr}"
+    # a clean slate: no test job of an earlier, interrupted run may hold nodes or GPUs
+    left = run("squeue", "-h", "-t", "PD,CF,R,S", "-o", "%i %j").stdout.split("\n")
+    stale = [line.split()[0] for line in left
+             if line.split()[1:2] and line.split()[1].startswith((JOB_PREFIX, "blocker"))]
+    if stale:
+        run("scancel", *stale)
+        wait_for(lambda: not run("squeue", "-h", "-j", ",".join(stale), "-t", "PD,CF,R,CG,S",
+                                 "-o", "%i", check=False).stdout.strip(), 60, "stale jobs to end")
     yield
     if not was_running:
         run(REPO / "deploy/local/down", timeout=300)
@@ -22,7 +39,8 @@ def cluster():
 @pytest.fixture(scope="session")
 def hub(cluster):
     # JupyterHub polls every 5 s here (30 in production) so that outages are exercised
-    h = Hub(FUNICULAR_POLL_INTERVAL=5, FUNICULAR_STATUS_INTERVAL=5)
+    h = Hub(FUNICULAR_POLL_INTERVAL=5, FUNICULAR_STATUS_INTERVAL=5, FUNICULAR_TEST_PROFILES=1,
+            FUNICULAR_WALLTIME_WARNING=90)
     h.prepare()
     h.start()
     yield h
@@ -46,5 +64,19 @@ def no_servers_left(request):
         h.start()
     h.stop_all_servers()
     for user in ("alice", "bob"):
-        left = notebook_jobs(user)
-        assert not left, f"jobs left behind for {user}: {left}"
+        try:  # stopping a server waits for Slurm; allow a job a moment to drain anyway
+            wait_for(lambda u=user: not notebook_jobs(u), 15, f"{user}'s jobs to end")
+        except AssertionError:
+            pytest.fail(f"jobs left behind for {user}: {notebook_jobs(user)}")
+
+
+@pytest.fixture
+def gpu_blocker(cluster):
+    """Occupy both GPUs of gpu1 so that a GPU notebook job has to queue."""
+    job_id = run("sbatch", "--parsable", "-p", "gpu", "--gres=gpu:2", "-o", "/dev/null",
+                 "-J", "blocker", "--wrap", "sleep 600").stdout.strip().split(";")[0]
+    try:
+        wait_for(lambda: job_state(job_id) == "RUNNING", 30, "the blocker to run")
+        yield job_id
+    finally:
+        run("scancel", job_id, check=False)

@@ -7,16 +7,6 @@ import pytest
 from .harness import job_state, notebook_jobs, run, wait_for
 
 
-@pytest.fixture
-def gpu_blocker(cluster):
-    """Occupy both GPUs of gpu1 so that a GPU notebook job has to queue."""
-    job_id = run("sbatch", "--parsable", "-p", "gpu", "--gres=gpu:2", "-o", "/dev/null",
-                 "-J", "blocker", "--wrap", "sleep 600").stdout.strip().split(";")[0]
-    wait_for(lambda: job_state(job_id) == "RUNNING", 30, "the blocker to run")
-    yield job_id
-    run("scancel", job_id, check=False)
-
-
 @pytest.mark.parametrize("unblock", ["after_restart", "while_hub_down"])
 def test_hub_restart_keeps_running_and_pending_servers(hub, gpu_blocker, unblock):
     hub.spawn("alice")

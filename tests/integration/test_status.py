@@ -65,3 +65,18 @@ def test_controller_down_for_30s_loses_no_server(hub):
     assert hub.server("alice")["ready"] and hub.server("bob", "gpu")["ready"]
     assert hub.server_get("bob", "funicular/api/info", name="gpu").status_code == 200
     assert "cannot ask Slurm" in hub.log_tail(400)  # the outage was seen and survived
+
+
+def test_a_job_submitted_after_the_last_query_is_not_reported_gone(cluster):
+    """The cache was just filled; a new job must be looked up, not taken as finished."""
+    async def scenario():
+        cache = JobStatusCache(SlurmCLI(become="none"), interval=600)
+        old = run("sbatch", "--parsable", "-p", "mc", "-o", "/dev/null", "--wrap", "sleep 60")
+        await cache.get(old.stdout.strip(), max_age=600)
+        new = run("sbatch", "--parsable", "-p", "mc", "-o", "/dev/null", "--wrap", "sleep 60")
+        info = await cache.get(new.stdout.strip(), max_age=600)
+        run("scancel", old.stdout.strip(), new.stdout.strip())
+        return info, cache.queries
+    info, queries = asyncio.run(scenario())
+    assert info is not None and info.state in ("PENDING", "RUNNING")
+    assert queries == 2

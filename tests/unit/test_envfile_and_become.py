@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from funicular.core import envfile
+from funicular.core import envfile, userfiles
 from funicular.core.become import as_user
 from funicular.core.errors import SpecError
 
@@ -25,16 +25,16 @@ def test_render_refuses_what_would_break_lines(env):
 
 def test_write_private_modes(tmp_path):
     path = tmp_path / "srv" / "env"
-    envfile.write_private(str(path), "A=1\n")
+    userfiles.write_private(str(path), "A=1\n")
     assert path.read_text() == "A=1\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    envfile.write_private(str(path), "A=2\n")  # atomic replace, no leftovers
+    userfiles.write_private(str(path), "A=2\n")  # atomic replace, no leftovers
     assert os.listdir(path.parent) == ["env"]
 
 
 def test_helper_refuses_paths_outside_home(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "funicular.core.envfile", "write",
+    res = subprocess.run([sys.executable, "-m", "funicular.core.userfiles", "write",
                           "/etc/funicular-should-not-exist"], input="A=1\n", text=True,
                          capture_output=True)
     assert res.returncode != 0 and "not inside" in res.stderr
@@ -50,3 +50,10 @@ def test_as_user():
             as_user("sudo", bad)
     with pytest.raises(ValueError):
         as_user("su", "alice")
+
+
+def test_tail_keeps_the_end(tmp_path):
+    log = tmp_path / "slurm-1.log"
+    log.write_text("".join(f"line {i}\n" for i in range(1000)))
+    out = userfiles.tail(str(log))
+    assert out.splitlines()[-1] == "line 999" and len(out.splitlines()) == userfiles.TAIL_LINES

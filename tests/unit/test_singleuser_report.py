@@ -18,9 +18,11 @@ def hub():
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             seen.append((self.path, self.headers["Authorization"], json.loads(body)))
-            code = 200 if self.headers["Authorization"] == "token good" else 403
-            self.send_response(code)
+            ok = self.headers["Authorization"] == "token good"
+            self.send_response(200 if ok else 403)
             self.end_headers()
+            if ok:
+                self.wfile.write(b'{"status": "ok", "end_time": 1900000000}')
 
         def log_message(self, *args):
             pass
@@ -33,14 +35,15 @@ def hub():
 
 def test_report_sends_only_host_and_port(hub):
     url, seen = hub
-    assert singleuser.report(url, "good", "10.0.0.5", 40000) == 200
+    assert singleuser.report(url, "good", "10.0.0.5", 40000) == \
+        (200, {"status": "ok", "end_time": 1900000000})
     assert seen == [("/hub/api/funicular/address", "token good",
                      {"host": "10.0.0.5", "port": 40000})]
-    assert singleuser.report(url, "stale", "10.0.0.5", 40000) == 403
+    assert singleuser.report(url, "stale", "10.0.0.5", 40000) == (403, {})
 
 
 def test_report_unreachable_hub():
-    assert singleuser.report("http://127.0.0.1:9/hub/api", "t", "h", 1, timeout=2) == 0
+    assert singleuser.report("http://127.0.0.1:9/hub/api", "t", "h", 1, timeout=2) == (0, {})
 
 
 def test_main_rereads_env_file_until_accepted(hub, tmp_path, monkeypatch):
@@ -51,6 +54,7 @@ def test_main_rereads_env_file_until_accepted(hub, tmp_path, monkeypatch):
     execs = []
     monkeypatch.setattr(singleuser.os, "environ", dict(singleuser.os.environ))
     monkeypatch.setattr(singleuser.os, "execvp", lambda prog, args: execs.append(args))
+    monkeypatch.setattr(singleuser.signal, "signal", lambda *a: None)
 
     def sleep(_):  # the hub rewrites the file while the job waits
         env_path.write_text(f"JUPYTERHUB_API_URL={url}\nJUPYTERHUB_API_TOKEN=good\n"
@@ -62,5 +66,6 @@ def test_main_rereads_env_file_until_accepted(hub, tmp_path, monkeypatch):
     assert [s[1] for s in seen] == ["token stale", "token good"]
     assert execs == [["jupyterhub-singleuser", "--debug"]]
     assert singleuser.os.environ["JUPYTERHUB_API_TOKEN"] == "good"
+    assert singleuser.os.environ["FUNICULAR_JOB_END_TIME"] == "1900000000"
     port = seen[-1][2]["port"]
     assert singleuser.os.environ["JUPYTERHUB_SERVICE_URL"] == f"http://127.0.0.1:{port}/user/alice/"

@@ -1,0 +1,43 @@
+"""The job's walltime, seen from the notebook server.
+
+``FUNICULAR_JOB_END_TIME`` (Unix time) comes from the hub when the server starts.
+Slurm sends SIGUSR1 ``walltime_warning`` seconds before the end (sbatch
+``--signal=B:USR1@N``); without a handler that signal would kill the server, so the
+extension installs one that records and logs the warning instead.
+"""
+
+import logging
+import os
+import signal
+import time
+
+log = logging.getLogger("funicular.extension")
+_warned_at: float | None = None
+
+
+def end_time() -> float | None:
+    try:
+        return float(os.environ["FUNICULAR_JOB_END_TIME"])
+    except (KeyError, ValueError):
+        return None
+
+
+def remaining() -> float | None:
+    end = end_time()
+    return None if end is None else max(0.0, end - time.time())
+
+
+def warned_at() -> float | None:
+    return _warned_at
+
+
+def _on_warning(signum, frame):
+    global _warned_at
+    _warned_at = time.time()
+    left = remaining()
+    log.warning("Slurm walltime warning: this server ends in %s. Save your work.",
+                f"{left / 60:.0f} minutes" if left is not None else "a few minutes")
+
+
+def install() -> None:
+    signal.signal(signal.SIGUSR1, _on_warning)
