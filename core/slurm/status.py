@@ -61,8 +61,11 @@ class JobStatusCache:
         """
         if job_id not in self._watched:
             self.watch(job_id)
-        # a job the last query did not ask about is unknown, not absent: ask now
-        if job_id not in self._fetched_ids or time.monotonic() - self._fetched_at > max_age:
+        # a job the last query did not ask about is unknown, not absent: ask now. A query
+        # already under way may have started before this job existed: then ask again.
+        for _ in range(2):
+            if job_id in self._fetched_ids and time.monotonic() - self._fetched_at <= max_age:
+                break
             await self.refresh()
         if self._error is not None:
             raise self._error
@@ -70,7 +73,7 @@ class JobStatusCache:
 
     async def refresh(self) -> None:
         """Ask Slurm about all watched jobs now (joining a refresh already under way)."""
-        if self._refreshing is None:
+        if self._refreshing is None or self._refreshing.done():
             self._refreshing = asyncio.ensure_future(self._query())
         fut = self._refreshing
         try:

@@ -80,3 +80,20 @@ def test_a_job_submitted_after_the_last_query_is_not_reported_gone(cluster):
     info, queries = asyncio.run(scenario())
     assert info is not None and info.state in ("PENDING", "RUNNING")
     assert queries == 2
+
+
+def test_a_query_in_flight_does_not_hide_a_new_job(cluster):
+    """A caller that joins a query started before its job existed still finds the job."""
+    async def scenario():
+        cache = JobStatusCache(SlurmCLI(become="none"), interval=600)
+        old = run("sbatch", "--parsable", "-p", "mc", "-o", "/dev/null", "--wrap", "sleep 60")
+        cache.watch(old.stdout.strip())
+        in_flight = asyncio.ensure_future(cache.refresh())  # asks about `old` only
+        await asyncio.sleep(0)
+        new = run("sbatch", "--parsable", "-p", "mc", "-o", "/dev/null", "--wrap", "sleep 60")
+        info = await cache.get(new.stdout.strip(), max_age=600)
+        await in_flight
+        run("scancel", old.stdout.strip(), new.stdout.strip())
+        return info
+    info = asyncio.run(scenario())
+    assert info is not None and info.state in ("PENDING", "RUNNING")
