@@ -300,7 +300,7 @@ class FunicularSpawner(Spawner):
             resources=profile.resources,
             command=tuple(runtime.argv(launch)),
             workdir=self._home,
-            output=f"{self._home}/{self._rel_dir()}/slurm-%j.log",
+            output=self._log_path("%j"),  # Slurm fills in the job id
             comment=f"funicular {self.job_name_prefix} {self.user.name}/{self.name}",
             warn_signal=f"USR1@{self.walltime_warning}" if self.walltime_warning else None,
             extra=tuple(self.extra_sbatch_args),

@@ -57,8 +57,8 @@ def slurmctld_pid() -> int:
 
 
 def cluster_running() -> bool:
-    return run("scontrol", "ping", check=False).returncode == 0 and \
-        "DOWN" not in run("scontrol", "ping", check=False).stdout
+    ping = run("scontrol", "ping", check=False)
+    return ping.returncode == 0 and "DOWN" not in ping.stdout
 
 
 def passwords() -> dict[str, str]:
