@@ -1,4 +1,4 @@
-"""Admin-defined spawn profiles: the only resources a user can pick in this version."""
+"""Admin-defined spawn profiles: named, validated resource sets users pick from."""
 
 from dataclasses import dataclass
 
@@ -45,20 +45,3 @@ def load_profiles(raw_profiles: list, images: dict[str, str]) -> dict[str, Profi
     if not profiles:
         raise SpecError("profiles", "at least one profile must be configured")
     return profiles
-
-
-def choose(profiles: dict[str, Profile], user_options: dict) -> Profile:
-    """The profile a user asked for (through the form or the REST API), strictly checked."""
-    if not isinstance(user_options, dict):
-        raise SpecError("user_options", "must be an object")
-    unknown = set(user_options) - {"profile"}
-    if unknown:
-        raise SpecError("user_options", f"unknown option(s) {sorted(unknown)}; "
-                        "only 'profile' can be chosen")
-    name = user_options.get("profile")
-    if name is None:
-        return next(iter(profiles.values()))
-    if not isinstance(name, str) or name not in profiles:
-        raise SpecError("profile", f"{name!r} is not one of the offered profiles: "
-                        f"{', '.join(profiles)}")
-    return profiles[name]

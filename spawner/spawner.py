@@ -13,18 +13,19 @@ import sqlalchemy
 from jupyterhub import orm
 from jupyterhub.spawner import Spawner
 from tornado import web
-from traitlets import Dict, Enum, Float, Integer, List, Unicode, default
+from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode, default
 
 from funicular.core import envfile, proc
 from funicular.core.become import METHODS, as_user
 from funicular.core.containers import ContainerLaunch, get_runtime
 from funicular.core.errors import SlurmError, SpecError
 from funicular.core.slurm import JobStatusCache, SlurmCLI
+from funicular.core.slurm.cluster import ClusterInfoCache, fetch_snapshot
 from funicular.core.spec import BatchJob
 
-from . import orphans, reattach
+from . import form, options, orphans, reattach
 from .endreason import JobEnd, explain
-from .profiles import Profile, choose, load_profiles
+from .profiles import Profile, load_profiles
 
 LAUNCH_SCRIPT = str(importlib.resources.files("funicular.core") / "launch.sh")
 
@@ -33,8 +34,10 @@ LAUNCH_SCRIPT = str(importlib.resources.files("funicular.core") / "launch.sh")
 _ENV_PREFIXES = ("JUPYTERHUB_", "JPY_", "JUPYTER_")
 
 
-# one status cache per Slurm setup, shared by every spawner of the hub process
+# one status cache and one cluster-info cache per Slurm setup, shared by every
+# spawner of the hub process
 _status_caches: dict[tuple, JobStatusCache] = {}
+_cluster_caches: dict[tuple, ClusterInfoCache] = {}
 
 
 def server_key(server_name: str) -> str:
@@ -66,6 +69,33 @@ class FunicularSpawner(Spawner):
              "nodes sees it (a Charliecloud directory or SquashFS file).",
     ).tag(config=True)
 
+    advanced_options = Bool(
+        True, help="""Offer the advanced tab (and the same keys in the REST API's
+        user_options): partition, account, nodes, cpus, memory_mb, gpus, minutes,
+        reservation, image. Every value is checked against advanced_limits and against
+        what Slurm reports before anything is submitted.""",
+    ).tag(config=True)
+
+    advanced_partitions = List(
+        Unicode(), help="Partitions offered in the advanced tab; empty: every visible "
+                        "partition that is up.",
+    ).tag(config=True)
+
+    advanced_limits = Dict(
+        {"*": {"max_nodes": 1}},
+        help="""Upper limits for advanced requests, by partition, over defaults in "*":
+        e.g. {"*": {"max_nodes": 1, "max_minutes": 480}, "gpu": {"max_gpus": 1}}. Keys:
+        max_nodes, max_cpus, max_memory_mb, max_gpus, max_minutes; a missing key means
+        "what Slurm allows" (node sizes, partition MaxTime and MaxNodes).""",
+    ).tag(config=True)
+
+    cluster_info_ttl = Float(
+        60, help="""Seconds the spawn form's view of the cluster (partitions, free
+        nodes and GPUs, accounts, reservations) is reused before it is refreshed in the
+        background. One refresh serves every user; a controller that does not answer
+        gives the last view, marked stale.""",
+    ).tag(config=True)
+
     container_runtime = Unicode(
         "charliecloud",
         help="Container engine for notebook servers (see funicular.core.containers).",
@@ -86,6 +116,8 @@ class FunicularSpawner(Spawner):
     scancel = Unicode("scancel", help="scancel command").tag(config=True)
     scontrol = Unicode("scontrol", help="scontrol command").tag(config=True)
     sacct = Unicode("sacct", help="sacct command").tag(config=True)
+    sacctmgr = Unicode("sacctmgr", help="sacctmgr command (reads associations)"
+                       ).tag(config=True)
 
     slurm_timeout = Float(30, help="Seconds a Slurm command may take before it counts as failed."
                           ).tag(config=True)
@@ -135,12 +167,7 @@ class FunicularSpawner(Spawner):
 
     @default("options_form")
     def _options_form_default(self):
-        opts = "".join(
-            f'<option value="{html.escape(p.name)}">{html.escape(p.display_name)}</option>'
-            for p in self.profile_map.values())
-        return (f'<label for="funicular-profile">Resources</label>'
-                f'<select class="form-control" id="funicular-profile" name="profile">'
-                f"{opts}</select>")
+        return FunicularSpawner._render_form  # called with the spawner: see get_options_form
 
     # ------------------------------------------------------------------ state
     job_id: str | None = None
@@ -160,12 +187,17 @@ class FunicularSpawner(Spawner):
         self._respawn_wanted = False
         self.slurm = SlurmCLI(become=self.become, sbatch=self.sbatch, squeue=self.squeue,
                               scancel=self.scancel, scontrol=self.scontrol, sacct=self.sacct,
-                              timeout=self.slurm_timeout)
+                              sacctmgr=self.sacctmgr, timeout=self.slurm_timeout)
         key = (self.squeue, self.slurm_timeout, self.status_interval, self.start_poll_interval)
         if key not in _status_caches:
             _status_caches[key] = JobStatusCache(self.slurm, interval=self.status_interval,
                                                  fast_interval=self.start_poll_interval)
         self.status = _status_caches[key]
+        key = (self.scontrol, self.sacctmgr, self.slurm_timeout, self.cluster_info_ttl)
+        if key not in _cluster_caches:
+            _cluster_caches[key] = ClusterInfoCache(lambda cli=self.slurm: fetch_snapshot(cli),
+                                                    ttl=self.cluster_info_ttl)
+        self.cluster = _cluster_caches[key]
         orphans.schedule_sweep(self)
 
     @property
@@ -173,6 +205,12 @@ class FunicularSpawner(Spawner):
         if not hasattr(self, "_profile_map"):
             self._profile_map = load_profiles(self.profiles, self.images)
         return self._profile_map
+
+    @property
+    def limits(self) -> dict[str, options.Limits]:
+        if not hasattr(self, "_limits"):
+            self._limits = options.load_limits(self.advanced_limits)
+        return self._limits
 
     def load_state(self, state):
         super().load_state(state)
@@ -245,10 +283,23 @@ class FunicularSpawner(Spawner):
                 f"<details><summary>End of the job log</summary><pre>{tail}</pre></details>"
                 f"</div>{form}")
 
-    def options_from_form(self, formdata):
-        options = {"profile": (formdata.get("profile") or [""])[0]}
-        choose(self.profile_map, options)  # refuse bad values on the form, with the reason
-        return options
+    async def _render_form(self) -> str:
+        snapshot = await self.cluster.get()
+        return form.render(user=self.user.name, profiles=self.profile_map, images=self.images,
+                           snapshot=snapshot, stale_reason=self.cluster.stale_reason,
+                           advanced=self.advanced_options, partitions=self.advanced_partitions,
+                           limits=self.limits)
+
+    async def options_from_form(self, formdata):
+        user_options = options.from_form(formdata)
+        self._resolve(user_options, await self.cluster.get())  # refuse on the form, with why
+        return user_options
+
+    def _resolve(self, user_options, snapshot) -> options.Choice:
+        return options.resolve(
+            user_options, user=self.user.name, profiles=self.profile_map, images=self.images,
+            snapshot=snapshot, advanced=self.advanced_options,
+            partitions=self.advanced_partitions, limits=self.limits)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -285,11 +336,11 @@ class FunicularSpawner(Spawner):
             raise RuntimeError(f"cannot {action} {path}: {res.stderr.strip()}")
         return res.stdout
 
-    def _batch_job(self, profile: Profile) -> BatchJob:
+    def _batch_job(self, choice: options.Choice) -> BatchJob:
         runtime = get_runtime(self.container_runtime,
                               executable=self.container_runtime_path or None)
         launch = ContainerLaunch(
-            image=self.images[profile.image],
+            image=self.images[choice.image],
             command=("funicular-singleuser", f"--env-file={self._rel_dir()}/env",
                      f"--report-timeout={self.report_timeout}", "--", *self.get_args()),
             workdir=f"/home/{self.user.name}",
@@ -297,7 +348,7 @@ class FunicularSpawner(Spawner):
         )
         return BatchJob(
             name=f"{self.job_name_prefix}-{server_key(self.name)}",
-            resources=profile.resources,
+            resources=choice.resources,
             command=tuple(runtime.argv(launch)),
             workdir=self._home,
             output=self._log_path("%j"),  # Slurm fills in the job id
@@ -337,8 +388,8 @@ class FunicularSpawner(Spawner):
 
     async def _start(self):
         try:
-            profile = choose(self.profile_map, self.user_options or {})
-            job = self._batch_job(profile)
+            choice = self._resolve(self.user_options or {}, await self.cluster.get())
+            job = self._batch_job(choice)
         except SpecError as e:
             # a 400 with the reason reaches the REST client and the spawn page as it is
             raise web.HTTPError(400, f"Invalid server options: {e}") from None
@@ -352,7 +403,7 @@ class FunicularSpawner(Spawner):
             self._emit(10, f"Re-attached to Slurm job {adopted}")
         else:
             self.job_id = await self.slurm.submit(job, user=self.user.name, script=LAUNCH_SCRIPT)
-            self._emit(10, f"Submitted Slurm job {self.job_id} ({profile.display_name})")
+            self._emit(10, f"Submitted Slurm job {self.job_id} ({choice.label})")
         self.adopt_job_id = None
         self.token_id = self._current_token_id()
         self._save_state()

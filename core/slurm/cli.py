@@ -13,19 +13,23 @@ from ..become import as_user
 from ..errors import SlurmError
 from ..spec import BatchJob
 from .argv import sbatch_argv, scancel_argv, squeue_argv
+from .cluster import Association, parse_associations, parse_oneliners
 from .jobinfo import JobInfo, parse_squeue
+
+_SHOWABLE = ("partition", "node", "reservation")
 
 
 class SlurmCLI:
     def __init__(self, *, become: str = "sudo", sbatch: str = "sbatch", squeue: str = "squeue",
                  scancel: str = "scancel", scontrol: str = "scontrol", sacct: str = "sacct",
-                 timeout: float = 30):
+                 sacctmgr: str = "sacctmgr", timeout: float = 30):
         self.become = become
         self.sbatch = sbatch
         self.squeue = squeue
         self.scancel = scancel
         self.scontrol = scontrol
         self.sacct = sacct
+        self.sacctmgr = sacctmgr
         self.timeout = timeout
 
     async def submit(self, job: BatchJob, *, user: str, script: str) -> str:
@@ -80,6 +84,28 @@ class SlurmCLI:
                              timeout=self.timeout, env=proc.which_env())
         m = re.search(r"CANCELLED by (\d+)", res.stdout)
         return int(m.group(1)) if m else None
+
+
+    async def show(self, kind: str) -> list[dict[str, str]]:
+        """``scontrol show partition|node|reservation``: one dict per object."""
+        if kind not in _SHOWABLE:
+            raise ValueError(f"cannot show {kind!r}")
+        res = await proc.run([self.scontrol, "show", kind, "--oneliner"],
+                             timeout=self.timeout, env=proc.which_env())
+        if res.returncode != 0:
+            raise SlurmError(f"scontrol show {kind} failed (exit {res.returncode}): "
+                             f"{res.stderr.strip()}")
+        return parse_oneliners(res.stdout)
+
+    async def associations(self) -> list[Association]:
+        """Every user's accounts (one call for all users: cheap for slurmdbd, and the
+        hub needs them for many users)."""
+        res = await proc.run([self.sacctmgr, "--noheader", "--parsable2", "show",
+                              "associations", "format=user,account,partition"],
+                             timeout=self.timeout, env=proc.which_env())
+        if res.returncode != 0:
+            raise SlurmError(f"sacctmgr failed (exit {res.returncode}): {res.stderr.strip()}")
+        return parse_associations(res.stdout)
 
 
 def _digits(job_id: str) -> str:

@@ -63,6 +63,11 @@ if os.environ.get("FUNICULAR_TEST_PROFILES"):  # tests: a job that hits its time
     c.FunicularSpawner.profiles.append(
         {"name": "two-minutes", "display_name": "1 CPU, 2 minutes", "partition": "mc",
          "cpus": 1, "memory_mb": 1024, "minutes": 2, "image": "notebook"})
+# the advanced tab: one node per notebook, at most 8 hours; GPUs only on gpu
+c.FunicularSpawner.advanced_limits = {"*": {"max_nodes": 1, "max_minutes": 480},
+                                      "gpu": {"max_gpus": 2}}
+c.FunicularSpawner.cluster_info_ttl = float(os.environ.get("FUNICULAR_CLUSTER_INFO_TTL", "60"))
+c.JupyterHub.named_server_limit_per_user = 3
 c.FunicularSpawner.walltime_warning = int(os.environ.get("FUNICULAR_WALLTIME_WARNING", "300"))
 c.FunicularSpawner.max_queue_time = float(os.environ.get("FUNICULAR_MAX_QUEUE_TIME", "0"))
 c.Spawner.http_timeout = 60

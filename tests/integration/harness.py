@@ -171,6 +171,13 @@ class Hub:
                 self.stop_server(u["name"], name)
         wait_for(lambda: all(not u["servers"] for u in self.api("GET", "/users").json()), 60,
                  "all servers to stop")
+        # forget stopped named servers too: JupyterHub counts them against the per-user limit
+        for u in self.api("GET", "/users", params={"include_stopped_servers": "1"}).json():
+            for name in u["servers"]:
+                if name:
+                    r = self.api("DELETE", f"/users/{u['name']}/servers/{name}",
+                                 json={"remove": True})
+                    assert r.status_code in (202, 204), r.text
 
     def server_get(self, user: str, path: str, name: str = "") -> requests.Response:
         """GET a path of a user's server through the proxy, with the admin token."""

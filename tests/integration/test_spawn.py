@@ -58,7 +58,8 @@ def test_invalid_options_are_refused_with_a_reason_and_submit_nothing(hub):
     before = notebook_jobs("bob")
     for options, words in (
         ({"profile": "gpu-1; scancel -u root"}, "not one of the offered profiles"),
-        ({"profile": "gpu-1", "partition": "debug"}, "unknown option"),
+        ({"profile": "gpu-1", "partition": "debug"}, "not a partition you can use"),
+        ({"profile": "gpu-1", "qos": "high"}, "unknown option"),
         ({"profile": {"$ne": 1}}, "not one of the offered profiles"),
     ):
         r = hub.spawn("bob", "bad", options)

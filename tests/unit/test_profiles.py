@@ -3,7 +3,7 @@
 import pytest
 
 from funicular.core.errors import SpecError
-from funicular.spawner.profiles import choose, load_profiles
+from funicular.spawner.profiles import load_profiles
 
 IMAGES = {"notebook": "/images/nb"}
 RAW = [
@@ -13,26 +13,12 @@ RAW = [
 ]
 
 
-def test_load_and_choose():
+def test_load_profiles():
     profiles = load_profiles(RAW, IMAGES)
     assert list(profiles) == ["mc-small", "gpu-1"]
-    assert choose(profiles, {}).name == "mc-small"  # first is the default
-    gpu = choose(profiles, {"profile": "gpu-1"})
+    gpu = profiles["gpu-1"]
     assert gpu.resources.gpus == 1 and gpu.resources.partition == "gpu"
     assert gpu.display_name == "gpu-1"
-
-
-@pytest.mark.parametrize("options,match", [
-    ({"profile": "gpu-2"}, "not one of the offered profiles"),
-    ({"profile": "mc-small; scancel -u root"}, "not one of the offered profiles"),
-    ({"profile": ["gpu-1"]}, "not one of the offered profiles"),
-    ({"partition": "gpu"}, "unknown option"),
-    ({"profile": "gpu-1", "gpus": 8}, "unknown option"),
-    ("gpu-1", "must be an object"),
-])
-def test_user_choice_refused(options, match):
-    with pytest.raises(SpecError, match=match):
-        choose(load_profiles(RAW, IMAGES), options)
 
 
 @pytest.mark.parametrize("raw,match", [

@@ -202,7 +202,7 @@ slurm_wait_ready() {
   deadline=$(( $(date +%s) + 60 ))
   while [ "$(date +%s)" -lt $deadline ]; do
     st=$(timeout 5 sinfo -h -N -o '%N %T' 2>/dev/null || true)
-    if [ "$(echo "$st" | grep -cE ' (idle|mixed|allocated)$')" = 3 ]; then ok=1; break; fi
+    if [ "$(echo "$st" | grep -cE ' (idle|mixed|allocated|reserved|planned)$')" = 3 ]; then ok=1; break; fi
     for n in $(echo "$st" | awk '$2 ~ /drain|inval|down/ {print $1}'); do
       scontrol update nodename="$n" state=resume 2>/dev/null || true
     done
