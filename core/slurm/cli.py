@@ -13,7 +13,9 @@ from ..become import as_user
 from ..errors import SlurmError
 from ..spec import BatchJob
 from .argv import sbatch_argv, scancel_argv, squeue_argv
-from .cluster import Association, parse_associations, parse_oneliners
+from .cluster import (
+    Association, Node, Partition, Reservation, parse_associations, parse_oneliners,
+)
 from .jobinfo import JobInfo, parse_squeue
 
 _SHOWABLE = ("partition", "node", "reservation")
@@ -96,6 +98,15 @@ class SlurmCLI:
             raise SlurmError(f"scontrol show {kind} failed (exit {res.returncode}): "
                              f"{res.stderr.strip()}")
         return parse_oneliners(res.stdout)
+
+    async def partitions(self) -> list[Partition]:
+        return [Partition.from_scontrol(d) for d in await self.show("partition")]
+
+    async def nodes(self) -> list[Node]:
+        return [Node.from_scontrol(d) for d in await self.show("node")]
+
+    async def reservations(self) -> list[Reservation]:
+        return [Reservation.from_scontrol(d) for d in await self.show("reservation")]
 
     async def associations(self) -> list[Association]:
         """Every user's accounts (one call for all users: cheap for slurmdbd, and the

@@ -237,15 +237,14 @@ class ClusterSnapshot:
         return [r for r in self.reservations.values() if r.active and r.admits(user, accounts)]
 
 
-async def fetch_snapshot(cli) -> ClusterSnapshot:
-    """Four read-only calls, run concurrently; any failure raises SlurmError."""
+async def fetch_snapshot(backend) -> ClusterSnapshot:
+    """Four read-only calls to a Slurm backend (CLI or REST), run concurrently; any
+    failure raises SlurmError."""
     parts, nodes, resv, assoc = await asyncio.gather(
-        cli.show("partition"), cli.show("node"), cli.show("reservation"), cli.associations())
-    return ClusterSnapshot(
-        partitions={p.name: p for p in map(Partition.from_scontrol, parts)},
-        nodes={n.name: n for n in map(Node.from_scontrol, nodes)},
-        associations=assoc,
-        reservations={r.name: r for r in map(Reservation.from_scontrol, resv)})
+        backend.partitions(), backend.nodes(), backend.reservations(), backend.associations())
+    return ClusterSnapshot(partitions={p.name: p for p in parts},
+                           nodes={n.name: n for n in nodes}, associations=assoc,
+                           reservations={r.name: r for r in resv})
 
 
 class ClusterInfoCache:
