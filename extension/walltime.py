@@ -4,11 +4,16 @@
 Slurm sends SIGUSR1 ``walltime_warning`` seconds before the end (sbatch
 ``--signal=B:USR1@N``); without a handler that signal would kill the server, so the
 extension installs one that records and logs the warning instead.
+
+slurmrestd 22.05 cannot ask for the batch-shell signal (``B:``), so with the REST
+backend the hub sets ``FUNICULAR_WALLTIME_WARNING`` (seconds) instead and the
+extension raises the same warning from a timer, by the end time it was given.
 """
 
 import logging
 import os
 import signal
+import threading
 import time
 
 log = logging.getLogger("funicular.extension")
@@ -39,5 +44,16 @@ def _on_warning(signum, frame):
                 f"{left / 60:.0f} minutes" if left is not None else "a few minutes")
 
 
-def install() -> None:
+def install() -> threading.Timer | None:
     signal.signal(signal.SIGUSR1, _on_warning)
+    try:
+        ahead = float(os.environ["FUNICULAR_WALLTIME_WARNING"])
+    except (KeyError, ValueError):
+        return None
+    end = end_time()
+    if end is None or ahead <= 0:
+        return None
+    timer = threading.Timer(max(0.0, end - ahead - time.time()), _on_warning, (None, None))
+    timer.daemon = True
+    timer.start()
+    return timer

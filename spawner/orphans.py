@@ -8,14 +8,12 @@ no spawner's state is cancelled, as its owner.
 """
 
 import asyncio
-import datetime
 import logging
 import time
 
 from jupyterhub import orm
 
-from funicular.core import proc
-from funicular.core.slurm import SlurmCLI
+from funicular.core.errors import SlurmError
 
 from .reattach import _wait_for_hub
 
@@ -50,35 +48,28 @@ def _known_job_ids(session) -> set[str]:
     return known
 
 
-async def _sweep(proxy, session, slurm: SlurmCLI, prefix: str) -> list[str]:
+async def _sweep(proxy, session, slurm, prefix: str) -> list[str]:
     if proxy is not None:
         await _wait_for_hub(proxy)
-    res = await proc.run([slurm.squeue, "--noheader", "--states=PD,CF,R,S",
-                          "--format=%i|%u|%V|%j|%k"], timeout=slurm.timeout,
-                         env=proc.which_env())
-    if res.returncode != 0:
-        log.warning("orphan sweep: squeue failed: %s", res.stderr.strip())
+    try:
+        jobs = await slurm.active_jobs()
+    except SlurmError as e:
+        log.warning("orphan sweep: cannot list jobs: %s", e)
         return []
     known = _known_job_ids(session)
     cancelled = []
-    for line in res.stdout.splitlines():
-        parts = line.split("|", 4)
-        if len(parts) != 5:
+    for job in jobs:
+        if not job.name.startswith(f"{prefix}-") or \
+                not job.comment.startswith(f"funicular {prefix} "):
             continue
-        job_id, user, submitted, name, comment = (p.strip() for p in parts)
-        if not name.startswith(f"{prefix}-") or not comment.startswith(f"funicular {prefix} "):
-            continue
-        try:
-            before_us = datetime.datetime.fromisoformat(submitted).timestamp() < PROCESS_START
-        except ValueError:
-            before_us = False
-        if job_id in known or not before_us:
+        before_us = job.submitted is not None and job.submitted < PROCESS_START
+        if job.job_id in known or not before_us:
             continue
         log.warning("cancelling orphaned notebook job %s of %s (%s): no server knows it",
-                    job_id, user, comment)
+                    job.job_id, job.user, job.comment)
         try:
-            await slurm.cancel(job_id, user=user)
-            cancelled.append(job_id)
+            await slurm.cancel(job.job_id, user=job.user)
+            cancelled.append(job.job_id)
         except Exception as e:  # keep sweeping the others
-            log.error("cannot cancel orphaned job %s: %s", job_id, e)
+            log.error("cannot cancel orphaned job %s: %s", job.job_id, e)
     return cancelled

@@ -21,6 +21,7 @@ from funicular.core.containers import ContainerLaunch, get_runtime
 from funicular.core.errors import SlurmError, SpecError
 from funicular.core.slurm import JobStatusCache, SlurmCLI
 from funicular.core.slurm.cluster import ClusterInfoCache, fetch_snapshot
+from funicular.core.slurm.rest import JWTSigner, SlurmREST, TokenFile
 from funicular.core.spec import BatchJob
 
 from . import form, options, orphans, reattach
@@ -111,6 +112,37 @@ class FunicularSpawner(Spawner):
         with a sudoers rule), 'runuser' (a root hub), 'none' (submit as the hub's user).""",
     ).tag(config=True)
 
+    slurm_backend = Enum(
+        ["cli", "rest"], "cli",
+        help="""How the hub talks to Slurm. 'cli': sbatch/squeue/scancel/scontrol/sacct
+        (submit and cancel run as the user, see `become`). 'rest': slurmrestd with JWT
+        (see slurmrestd_url, slurmrestd_jwt_key, slurmrestd_token_file); no Slurm
+        commands are needed on the hub host (`become` still writes each server's
+        private env file as the user).""",
+    ).tag(config=True)
+
+    slurmrestd_url = Unicode(
+        "http://127.0.0.1:6820", help="Base URL of slurmrestd (slurm_backend='rest')."
+    ).tag(config=True)
+
+    slurmrestd_jwt_key = Unicode(
+        "", help="""Path of slurmctld's HS256 JWT key (AuthAltParameters=jwt_key=...). The
+        hub then signs a short-lived token for each user and acts as that user, so Slurm
+        applies the user's own permissions. The key lets its holder act as any user:
+        make it readable by the hub's account only.""",
+    ).tag(config=True)
+
+    slurmrestd_token_file = Unicode(
+        "", help="""Instead of the key: a file (mode 0600) holding a token of a Slurm
+        operator (`scontrol token username=slurm`), read at each use so it can be
+        rotated; requests name the user in X-SLURM-USER-NAME.""",
+    ).tag(config=True)
+
+    slurmrestd_service_user = Unicode(
+        "slurm", help="Slurm user that read-only cluster queries (jobs, partitions, nodes, "
+                      "reservations, associations) act as with slurm_backend='rest'.",
+    ).tag(config=True)
+
     sbatch = Unicode("sbatch", help="sbatch command").tag(config=True)
     squeue = Unicode("squeue", help="squeue command").tag(config=True)
     scancel = Unicode("scancel", help="scancel command").tag(config=True)
@@ -185,20 +217,36 @@ class FunicularSpawner(Spawner):
         self._events: list[dict] = []
         self._events_changed = asyncio.Event()
         self._respawn_wanted = False
-        self.slurm = SlurmCLI(become=self.become, sbatch=self.sbatch, squeue=self.squeue,
-                              scancel=self.scancel, scontrol=self.scontrol, sacct=self.sacct,
-                              sacctmgr=self.sacctmgr, timeout=self.slurm_timeout)
-        key = (self.squeue, self.slurm_timeout, self.status_interval, self.start_poll_interval)
+        self.slurm, backend_key = self._make_backend()
+        key = (backend_key, self.status_interval, self.start_poll_interval)
         if key not in _status_caches:
             _status_caches[key] = JobStatusCache(self.slurm, interval=self.status_interval,
                                                  fast_interval=self.start_poll_interval)
         self.status = _status_caches[key]
-        key = (self.scontrol, self.sacctmgr, self.slurm_timeout, self.cluster_info_ttl)
+        key = (backend_key, self.cluster_info_ttl)
         if key not in _cluster_caches:
             _cluster_caches[key] = ClusterInfoCache(lambda cli=self.slurm: fetch_snapshot(cli),
                                                     ttl=self.cluster_info_ttl)
         self.cluster = _cluster_caches[key]
         orphans.schedule_sweep(self)
+
+    def _make_backend(self):
+        """The Slurm backend and a key under which spawners share caches for it."""
+        if self.slurm_backend == "rest":
+            if self.slurmrestd_jwt_key:
+                tokens = JWTSigner(self.slurmrestd_jwt_key)
+            elif self.slurmrestd_token_file:
+                tokens = TokenFile(self.slurmrestd_token_file)
+            else:
+                raise ValueError("slurm_backend='rest' needs slurmrestd_jwt_key or "
+                                 "slurmrestd_token_file")
+            backend = SlurmREST(self.slurmrestd_url, tokens, timeout=self.slurm_timeout,
+                                service_user=self.slurmrestd_service_user)
+            return backend, ("rest", self.slurmrestd_url, self.slurm_timeout)
+        backend = SlurmCLI(become=self.become, sbatch=self.sbatch, squeue=self.squeue,
+                           scancel=self.scancel, scontrol=self.scontrol, sacct=self.sacct,
+                           sacctmgr=self.sacctmgr, timeout=self.slurm_timeout)
+        return backend, ("cli", self.squeue, self.scontrol, self.sacctmgr, self.slurm_timeout)
 
     @property
     def profile_map(self) -> dict[str, Profile]:
@@ -324,8 +372,12 @@ class FunicularSpawner(Spawner):
 
     def _server_env(self) -> dict[str, str]:
         env = self.get_env()
-        return {k: str(v) for k, v in env.items()
-                if k.startswith(_ENV_PREFIXES) or k in self.environment}
+        out = {k: str(v) for k, v in env.items()
+               if k.startswith(_ENV_PREFIXES) or k in self.environment}
+        if self.slurm_backend == "rest" and self.walltime_warning:
+            # slurmrestd cannot signal the batch shell: the extension warns by a timer
+            out["FUNICULAR_WALLTIME_WARNING"] = str(self.walltime_warning)
+        return out
 
     async def _userfile(self, action: str, path: str, content: str = "") -> str:
         """write/remove/tail a file in the user's home, as the user (funicular.core.userfiles)."""

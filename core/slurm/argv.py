@@ -47,7 +47,7 @@ def sbatch_argv(job: BatchJob, script: str, sbatch: str = "sbatch") -> list[str]
 
 def squeue_argv(job_ids: Iterable[str], squeue: str = "squeue") -> list[str]:
     """One squeue call for many jobs, finished ones included (while slurmctld remembers them)."""
-    ids = [_job_id(j) for j in job_ids]
+    ids = [job_id_arg(j) for j in job_ids]
     if not ids:
         raise ValueError("squeue_argv needs at least one job id")
     return [squeue, "--noheader", "--states=all", f"--jobs={','.join(ids)}",
@@ -60,11 +60,12 @@ def scancel_argv(job_id: str, scancel: str = "scancel", signal: str | None = Non
         if not signal.isalnum():
             raise ValueError(f"bad signal name {signal!r}")
         argv.append(f"--signal={signal}")
-    argv.append(_job_id(job_id))
+    argv.append(job_id_arg(job_id))
     return argv
 
 
-def _job_id(job_id: str) -> str:
+def job_id_arg(job_id: str) -> str:
+    """A job id as it may appear in argv or a URL: digits only."""
     job_id = str(job_id)
     if not job_id.isdigit():
         raise ValueError(f"bad Slurm job id {job_id!r}")

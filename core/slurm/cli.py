@@ -5,6 +5,7 @@ Slurm itself enforces who may do what; status queries run as the caller and ask
 for many jobs in one call.
 """
 
+import datetime
 import re
 from collections.abc import Iterable
 
@@ -12,11 +13,16 @@ from .. import proc
 from ..become import as_user
 from ..errors import SlurmError
 from ..spec import BatchJob
-from .argv import sbatch_argv, scancel_argv, squeue_argv
+from .argv import job_id_arg, sbatch_argv, scancel_argv, squeue_argv
 from .cluster import (
-    Association, Node, Partition, Reservation, parse_associations, parse_oneliners,
+    Association,
+    Node,
+    Partition,
+    Reservation,
+    parse_associations,
+    parse_oneliners,
 )
-from .jobinfo import JobInfo, parse_squeue
+from .jobinfo import JobInfo, QueuedJob, parse_squeue
 
 _SHOWABLE = ("partition", "node", "reservation")
 
@@ -72,7 +78,7 @@ class SlurmCLI:
     async def describe(self, job_id: str) -> dict[str, str]:
         """``scontrol show job`` as a dict (state, reason, exit code, times, nodes...);
         empty when slurmctld no longer remembers the job."""
-        res = await proc.run([self.scontrol, "show", "job", "--oneliner", _digits(job_id)],
+        res = await proc.run([self.scontrol, "show", "job", "--oneliner", job_id_arg(job_id)],
                              timeout=self.timeout, env=proc.which_env())
         if res.returncode != 0:
             return {}
@@ -82,11 +88,29 @@ class SlurmCLI:
     async def cancelled_by(self, job_id: str) -> int | None:
         """uid that cancelled the job, from accounting ("CANCELLED by 0"); None if unknown."""
         res = await proc.run([self.sacct, "--noheader", "--parsable2", "--allocations",
-                              f"--jobs={_digits(job_id)}", "--format=State"],
+                              f"--jobs={job_id_arg(job_id)}", "--format=State"],
                              timeout=self.timeout, env=proc.which_env())
         m = re.search(r"CANCELLED by (\d+)", res.stdout)
         return int(m.group(1)) if m else None
 
+
+    async def active_jobs(self) -> list[QueuedJob]:
+        """Every pending, running or suspended job of the cluster (one squeue)."""
+        res = await proc.run([self.squeue, "--noheader", "--states=PD,CF,R,S",
+                              "--format=%i|%u|%V|%j|%k"], timeout=self.timeout,
+                             env=proc.which_env())
+        if res.returncode != 0:
+            raise SlurmError(f"squeue failed (exit {res.returncode}): {res.stderr.strip()}")
+        jobs = []
+        for line in res.stdout.splitlines():
+            parts = [p.strip() for p in line.split("|", 4)]
+            if len(parts) == 5:
+                try:
+                    submitted = datetime.datetime.fromisoformat(parts[2]).timestamp()
+                except ValueError:
+                    submitted = None
+                jobs.append(QueuedJob(parts[0], parts[1], submitted, parts[3], parts[4]))
+        return jobs
 
     async def show(self, kind: str) -> list[dict[str, str]]:
         """``scontrol show partition|node|reservation``: one dict per object."""
@@ -117,9 +141,3 @@ class SlurmCLI:
         if res.returncode != 0:
             raise SlurmError(f"sacctmgr failed (exit {res.returncode}): {res.stderr.strip()}")
         return parse_associations(res.stdout)
-
-
-def _digits(job_id: str) -> str:
-    if not str(job_id).isdigit():
-        raise ValueError(f"bad Slurm job id {job_id!r}")
-    return str(job_id)

@@ -42,6 +42,17 @@ class JobInfo:
         return self.state in WAITING_STATES
 
 
+@dataclass(frozen=True)
+class QueuedJob:
+    """A job that holds or waits for an allocation, as the orphan sweep sees it."""
+
+    job_id: str
+    user: str
+    submitted: float | None  # Unix time
+    name: str
+    comment: str
+
+
 def _opt(value: str) -> str | None:
     return None if value.strip() in _NONE else value.strip()
 

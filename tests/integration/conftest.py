@@ -6,6 +6,7 @@ import pytest
 from .harness import (
     JOB_PREFIX,
     REPO,
+    REST_JOB_PREFIX,
     Hub,
     cluster_running,
     job_state,
@@ -25,8 +26,9 @@ def cluster():
     assert res.returncode == 0, f"deploy/local/up failed:\n{res.stdout}\n{res.stderr}"
     # a clean slate: no test job of an earlier, interrupted run may hold nodes or GPUs
     left = run("squeue", "-h", "-t", "PD,CF,R,S", "-o", "%i %j").stdout.split("\n")
+    ours = (JOB_PREFIX, REST_JOB_PREFIX, "blocker")
     stale = [line.split()[0] for line in left
-             if line.split()[1:2] and line.split()[1].startswith((JOB_PREFIX, "blocker"))]
+             if line.split()[1:2] and line.split()[1].startswith(ours)]
     if stale:
         run("scancel", *stale)
         wait_for(lambda: not run("squeue", "-h", "-j", ",".join(stale), "-t", "PD,CF,R,CG,S",

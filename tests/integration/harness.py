@@ -19,6 +19,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 BOX = pathlib.Path(os.environ.get("FUNICULAR_BOX", "/var/lib/funicular"))
 VENV = REPO / "deploy/local/.state/venv"
 JOB_PREFIX = "funitest"
+REST_JOB_PREFIX = "funirest"  # the second hub, on slurmrestd
 STATE_DIR = ".funicular/test-servers"
 
 
@@ -43,11 +44,11 @@ def job_state(job_id: str) -> str | None:
     return out or None
 
 
-def notebook_jobs(user: str) -> list[tuple[str, str]]:
-    """(job id, state) of the test hub's notebook jobs of ``user`` that hold or wait for nodes."""
+def notebook_jobs(user: str, prefix: str = JOB_PREFIX) -> list[tuple[str, str]]:
+    """(job id, state) of a test hub's notebook jobs of ``user`` that hold or wait for nodes."""
     out = run("squeue", "-h", "-u", user, "-t", "PD,CF,R,CG,S", "-o", "%i %T %j").stdout
     return [(i, s) for i, s, n in (line.split() for line in out.splitlines())
-            if n.startswith(JOB_PREFIX)]
+            if n.startswith(prefix)]
 
 
 def slurmctld_pid() -> int:
@@ -72,9 +73,16 @@ class Hub:
     api_port = 18081
     proxy_api_port = 18001
 
-    def __init__(self, **env):
+    def __init__(self, name: str = "test-hub", port_offset: int = 0,
+                 job_prefix: str = JOB_PREFIX, **env):
+        """A hub of our own; a second one (other name, ports and job prefix) can run
+        next to it."""
         self.extra_env = {k: str(v) for k, v in env.items()}
-        self.dir = BOX / "test-hub"
+        self.public_port += port_offset
+        self.api_port += port_offset
+        self.proxy_api_port += port_offset
+        self.job_prefix = job_prefix
+        self.dir = BOX / name
         self.url = f"http://127.0.0.1:{self.public_port}/"
         self.proc: subprocess.Popen | None = None
         self.token = ""
@@ -97,7 +105,7 @@ class Hub:
             "FUNICULAR_HUB_PORT": str(self.public_port),
             "FUNICULAR_HUB_API_PORT": str(self.api_port),
             "FUNICULAR_PROXY_API_PORT": str(self.proxy_api_port),
-            "FUNICULAR_STATE_DIR": STATE_DIR, "FUNICULAR_JOB_PREFIX": JOB_PREFIX,
+            "FUNICULAR_STATE_DIR": STATE_DIR, "FUNICULAR_JOB_PREFIX": self.job_prefix,
             **self.extra_env,
         }
         log = open(self.dir / "jupyterhub.log", "a")

@@ -1,0 +1,334 @@
+"""A slurmrestd client (OpenAPI v0.0.38, Slurm 22.05) with the interface of ``SlurmCLI``.
+
+Every request carries a JWT for the user it acts for, in HTTP headers: tokens never
+appear in argv, files or logs. ``JWTSigner`` mints short-lived per-user tokens with
+the cluster's HS256 key, so Slurm applies the user's own permissions, as with
+``sbatch`` run as the user; ``TokenFile`` uses one token of a Slurm operator
+(SlurmUser) and names the user in ``X-SLURM-USER-NAME``.
+
+Request bodies and response parsing are pure functions (``submit_body``,
+``job_info``...), unit-tested on recorded responses.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import pathlib
+import pwd
+import time
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+from .. import proc
+from ..errors import SlurmError
+from ..spec import BatchJob
+from .argv import job_id_arg
+from .cluster import Association, Node, Partition, Reservation
+from .jobinfo import ACTIVE_STATES, WAITING_STATES, JobInfo, QueuedJob
+
+API = "v0.0.38"
+_NO_VALUE = 4294967294  # Slurm's NO_VAL / INFINITE in 32-bit fields
+
+
+class JWTSigner:
+    """Short-lived HS256 tokens for any user, signed with slurmctld's ``jwt_key``.
+
+    Whoever holds the key can act as any Slurm user: keep it readable by the hub
+    only (mode 0600)."""
+
+    def __init__(self, key_file: str, lifespan: int = 600):
+        self.key_file = key_file
+        self.lifespan = lifespan
+        self._cache: dict[str, tuple[str, float]] = {}
+
+    def headers(self, user: str) -> dict[str, str]:
+        token, exp = self._cache.get(user, ("", 0.0))
+        now = time.time()
+        if exp - now < self.lifespan / 3:
+            key = pathlib.Path(self.key_file).read_bytes()
+            token = sign_jwt(key, user, int(now), self.lifespan)
+            exp = now + self.lifespan
+            self._cache[user] = (token, exp)
+        return {"X-SLURM-USER-NAME": user, "X-SLURM-USER-TOKEN": token}
+
+
+class TokenFile:
+    """One operator token (e.g. from ``scontrol token username=slurm``) read from a
+    0600 file at each use, so that rotating it needs no hub restart."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def headers(self, user: str) -> dict[str, str]:
+        token = pathlib.Path(self.path).read_text().strip()
+        return {"X-SLURM-USER-NAME": user, "X-SLURM-USER-TOKEN": token}
+
+
+def sign_jwt(key: bytes, user: str, now: int, lifespan: int) -> str:
+    def b64(data: bytes) -> bytes:
+        return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+    def part(obj) -> bytes:
+        return b64(json.dumps(obj, separators=(",", ":")).encode())
+
+    msg = part({"alg": "HS256", "typ": "JWT"}) + b"." + part(
+        {"iat": now, "exp": now + lifespan, "sun": user})
+    return (msg + b"." + b64(hmac.new(key, msg, hashlib.sha256).digest())).decode()
+
+
+# ------------------------------------------------------------------ pure functions
+# slurmrestd 22.05.8 corrupts its heap on a submission with ``argv`` (double free,
+# segfault: found on the box), so the command travels in the job's environment,
+# FUNICULAR_ARG_0..N, and this fixed launcher rebuilds "$@" from it. ``eval`` only
+# ever sees the literal text `set -- "$@" "${FUNICULAR_ARG_<i>}"`; no value is parsed.
+LAUNCHER = """\
+i=0
+set --
+while [ "$i" -lt "${FUNICULAR_ARGC:-0}" ]; do
+  eval "set -- \\"\\$@\\" \\"\\${FUNICULAR_ARG_$i}\\""
+  unset "FUNICULAR_ARG_$i"
+  i=$((i + 1))
+done
+unset FUNICULAR_ARGC i
+exec "$@"
+"""
+
+
+def batch_script(warn_signal: str | None) -> str:
+    """The launcher with the walltime warning as an #SBATCH line (from a validated
+    ``BatchJob.warn_signal``)."""
+    extra = f"#SBATCH --signal=B:{warn_signal}\n" if warn_signal else ""
+    return "#!/bin/sh\n" + extra + LAUNCHER
+
+
+def submit_body(job: BatchJob, env: dict[str, str]) -> dict:
+    """The JSON for ``POST /slurm/v0.0.38/job/submit``; every value comes from a
+    validated ``BatchJob``."""
+    if job.extra:
+        raise SlurmError("extra_sbatch_args cannot be used with the slurmrestd backend")
+    r = job.resources
+    env = {**env, "FUNICULAR_ARGC": str(len(job.command)),
+           **{f"FUNICULAR_ARG_{i}": arg for i, arg in enumerate(job.command)}}
+    desc: dict = {
+        "name": job.name, "partition": r.partition, "nodes": [r.nodes, r.nodes],
+        "tasks_per_node": 1, "cpus_per_task": r.cpus, "time_limit": r.minutes,
+        "current_working_directory": job.workdir, "standard_output": job.output,
+        "requeue": job.requeue, "environment": env,
+    }
+    if r.memory_mb is not None:
+        desc["memory_per_node"] = r.memory_mb
+    if r.gpus:
+        desc["gres"] = f"gpu:{r.gpus}"
+    for key in ("account", "reservation", "qos"):
+        if getattr(r, key):
+            desc[key] = getattr(r, key)
+    if job.comment:
+        desc["comment"] = job.comment
+    return {"job": desc, "script": batch_script(job.warn_signal)}
+
+
+def _iso(epoch) -> str | None:
+    if not isinstance(epoch, int) or epoch <= 0 or epoch >= _NO_VALUE:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(epoch))
+
+
+def _opt(value) -> str | None:
+    return None if value in (None, "", "None", "(null)") else str(value)
+
+
+def job_info(j: dict) -> JobInfo:
+    return JobInfo(job_id=str(j.get("job_id")), state=str(j.get("job_state") or "UNKNOWN"),
+                   reason=_opt(j.get("state_reason")), batch_host=_opt(j.get("batch_host")),
+                   nodes=_opt(j.get("nodes")), start_time=_iso(j.get("start_time")),
+                   end_time=_iso(j.get("end_time")), user=str(j.get("user_name") or ""),
+                   name=str(j.get("name") or ""))
+
+
+def describe_job(j: dict) -> dict[str, str]:
+    """The keys of ``scontrol show job`` that the spawner reads, from a REST job."""
+    code = j.get("exit_code")
+    exit_code = f"{(code >> 8) & 0xFF}:{code & 0x7F}" if isinstance(code, int) else ""
+    limit = j.get("time_limit")
+    return {k: v for k, v in {
+        "JobState": j.get("job_state"), "Reason": _opt(j.get("state_reason")),
+        "ExitCode": exit_code, "EndTime": _iso(j.get("end_time")),
+        "TimeLimit": f"{limit // 60:02d}:{limit % 60:02d}:00" if isinstance(limit, int)
+        and limit < _NO_VALUE else None,
+        "BatchHost": _opt(j.get("batch_host")), "NodeList": _opt(j.get("nodes")),
+    }.items() if v}
+
+
+def _minutes(value) -> int | None:
+    return value if isinstance(value, int) and 0 <= value < _NO_VALUE else None
+
+
+def _names(value) -> tuple[str, ...]:
+    return tuple(x for x in (value or "").split(",") if x and x != "(null)")
+
+
+def partition(p: dict) -> Partition:
+    flags = {str(f).lower() for f in p.get("flags") or []}
+
+    def allow(key):
+        v = p.get(key) or "ALL"
+        return None if v == "ALL" else _names(v)
+    max_nodes = p.get("maximum_nodes_per_job")
+    return Partition(name=p.get("name", ""), up=str(p.get("state", "")).upper() == "UP",
+                     default="default" in flags, hidden="hidden" in flags,
+                     max_minutes=_minutes(p.get("max_time_limit")),
+                     default_minutes=_minutes(p.get("default_time_limit")),
+                     max_nodes=max_nodes if isinstance(max_nodes, int) and 0 < max_nodes
+                     < _NO_VALUE else None,
+                     allow_accounts=allow("allowed_accounts"),
+                     deny_accounts=_names(p.get("denied_accounts")),
+                     allow_groups=allow("allowed_groups"))
+
+
+def node(n: dict) -> Node:
+    def gpus(tres):
+        for item in (tres or "").split(","):
+            k, _, v = item.partition("=")
+            if k == "gres/gpu" and v.isdigit():
+                return int(v)
+        return 0
+    flags = [str(f).upper() for f in n.get("state_flags") or []]
+    state = "+".join([str(n.get("state", "UNKNOWN")).upper(), *flags])
+    return Node(name=n.get("name", ""), partitions=tuple(n.get("partitions") or ()),
+                state=state, cpus=int(n.get("cpus") or 0),
+                cpus_alloc=int(n.get("alloc_cpus") or 0),
+                memory_mb=int(n.get("real_memory") or 0),
+                memory_alloc_mb=int(n.get("alloc_memory") or 0),
+                gpus=gpus(n.get("tres")), gpus_alloc=gpus(n.get("tres_used")))
+
+
+def reservation(r: dict, now: float) -> Reservation:
+    from .cluster import expand_hostlist
+    start, end = r.get("start_time") or 0, r.get("end_time") or 0
+    return Reservation(name=r.get("name", ""), active=start <= now < end,
+                       start=_iso(start) or "", end=_iso(end) or "",
+                       nodes=tuple(expand_hostlist(r.get("node_list") or "")),
+                       partition=_opt(r.get("partition")), users=_names(r.get("users")),
+                       accounts=_names(r.get("accounts")))
+
+
+# ------------------------------------------------------------------ the client
+class SlurmREST:
+    """Talks to slurmrestd over HTTP; each call acts as one Slurm user."""
+
+    def __init__(self, url: str, tokens, *, service_user: str = "root", timeout: float = 30):
+        self.url = url.rstrip("/")
+        self.tokens = tokens
+        self.service_user = service_user  # whom read-only cluster queries act as
+        self.timeout = timeout
+        self.requests = 0
+
+    async def _call(self, method: str, path: str, *, user: str | None = None,
+                    body: dict | None = None, ok_errors: tuple[int, ...] = ()) -> dict:
+        headers = {"Content-Type": "application/json",
+                   **self.tokens.headers(user or self.service_user)}
+        req = HTTPRequest(self.url + path, method=method, headers=headers,
+                          body=json.dumps(body) if body is not None else None,
+                          request_timeout=self.timeout, connect_timeout=self.timeout)
+        self.requests += 1
+        try:
+            resp = await AsyncHTTPClient().fetch(req, raise_error=False)
+        except (OSError, TimeoutError) as e:
+            raise SlurmError(f"slurmrestd unreachable: {e}") from None
+        try:
+            data = json.loads(resp.body or b"{}")
+        except ValueError:
+            data = {}
+        errors = [e for e in data.get("errors") or []
+                  if e.get("error_number", e.get("error_code")) not in ok_errors]
+        if resp.code == 599 or resp.code >= 400 and errors or (resp.code >= 400 and not data):
+            words = "; ".join(str(e.get("error") or e.get("description")) for e in errors)
+            raise SlurmError(f"slurmrestd {method} {path}: HTTP {resp.code} "
+                             f"{words or (resp.error and str(resp.error)) or ''}".rstrip())
+        return data
+
+    async def submit(self, job: BatchJob, *, user: str, script: str | None = None) -> str:
+        """Submit as ``user``; ``script`` (the CLI's launcher path) is not used: the
+        REST launcher is ``LAUNCHER``."""
+        # what sbatch run as the user would export: ch-run needs $USER
+        env = proc.which_env({"USER": user, "LOGNAME": user})
+        try:
+            env["HOME"] = pwd.getpwnam(user).pw_dir
+        except KeyError:
+            pass
+        body = submit_body(job, env)
+        data = await self._call("POST", f"/slurm/{API}/job/submit", user=user, body=body)
+        job_id = data.get("job_id")
+        if not isinstance(job_id, int):
+            raise SlurmError(f"slurmrestd returned no job id: {data.get('errors')}")
+        return str(job_id)
+
+    async def query(self, job_ids: Iterable[str]) -> dict[str, JobInfo]:
+        """One request for all jobs (``GET /jobs``), filtered to the ones asked for."""
+        ids = {str(j) for j in job_ids}
+        if not ids:
+            return {}
+        data = await self._call("GET", f"/slurm/{API}/jobs")
+        return {str(j["job_id"]): job_info(j) for j in data.get("jobs") or []
+                if str(j.get("job_id")) in ids}
+
+    async def cancel(self, job_id: str, *, user: str, signal: str | None = None) -> None:
+        path = f"/slurm/{API}/job/{job_id_arg(job_id)}"
+        if signal:
+            if not signal.isalnum():
+                raise ValueError(f"bad signal name {signal!r}")
+            path += f"?signal={quote(signal)}"
+        # 2017: no such job (any more); 2021: already completing or completed
+        await self._call("DELETE", path, user=user, ok_errors=(2017, 2021))
+
+    async def describe(self, job_id: str) -> dict[str, str]:
+        try:
+            data = await self._call("GET", f"/slurm/{API}/job/{job_id_arg(job_id)}")
+        except SlurmError:
+            return {}
+        jobs = data.get("jobs") or []
+        return describe_job(jobs[0]) if jobs else {}
+
+    async def cancelled_by(self, job_id: str) -> int | None:
+        try:
+            data = await self._call("GET", f"/slurmdb/{API}/job/{job_id_arg(job_id)}")
+        except SlurmError:
+            return None
+        for j in data.get("jobs") or []:
+            who = j.get("kill_request_user")
+            if who:
+                try:
+                    return pwd.getpwnam(who).pw_uid
+                except KeyError:
+                    return None
+        return None
+
+    async def active_jobs(self) -> list[QueuedJob]:
+        data = await self._call("GET", f"/slurm/{API}/jobs")
+        return [QueuedJob(str(j.get("job_id")), str(j.get("user_name") or ""),
+                          j.get("submit_time") or None, str(j.get("name") or ""),
+                          str(j.get("comment") or ""))
+                for j in data.get("jobs") or []
+                if j.get("job_state") in (WAITING_STATES | {"RUNNING", "SUSPENDED"})
+                and j.get("job_state") in ACTIVE_STATES]
+
+    async def partitions(self) -> list[Partition]:
+        data = await self._call("GET", f"/slurm/{API}/partitions")
+        return [partition(p) for p in data.get("partitions") or []]
+
+    async def nodes(self) -> list[Node]:
+        data = await self._call("GET", f"/slurm/{API}/nodes")
+        return [node(n) for n in data.get("nodes") or []]
+
+    async def reservations(self) -> list[Reservation]:
+        data = await self._call("GET", f"/slurm/{API}/reservations")
+        now = time.time()
+        return [reservation(r, now) for r in data.get("reservations") or []]
+
+    async def associations(self) -> list[Association]:
+        data = await self._call("GET", f"/slurmdb/{API}/associations")
+        return [Association(a["user"], a["account"], a.get("partition") or None)
+                for a in data.get("associations") or [] if a.get("user") and a.get("account")]
