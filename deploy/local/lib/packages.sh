@@ -2,7 +2,8 @@
 PKGS="slurmctld slurmd slurm-client slurmrestd slurm-wlm-jwt-plugin slurmdbd mariadb-server munge
 sudo curl iproute2 util-linux procps passwd ca-certificates
 charliecloud-runtime squashfs-tools squashfuse fuse3 mmdebstrap uidmap
-python3 python3-venv python3-dev nodejs npm"
+python3 python3-venv python3-dev nodejs npm
+chromium fonts-dejavu-core"
 
 install_packages() {
   local missing="" p
