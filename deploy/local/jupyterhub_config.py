@@ -6,6 +6,7 @@ sets, so one file serves the demo hub and the hubs that tests start.
 
 import os
 import pathlib
+import sys
 
 import funicular.spawner
 
@@ -84,13 +85,29 @@ c.FunicularSpawner.status_interval = float(os.environ.get("FUNICULAR_STATUS_INTE
 c.Spawner.start_timeout = 300
 c.Spawner.default_url = "/lab"
 
+# jupyterhub-idle-culler as a hub-managed service: idle servers are stopped, which
+# cancels their Slurm jobs and frees the allocation (FUNICULAR_IDLE_TIMEOUT seconds;
+# 0 turns it off)
+idle_timeout = int(os.environ.get("FUNICULAR_IDLE_TIMEOUT", "3600"))
+if idle_timeout:
+    c.JupyterHub.services = [{
+        "name": "idle-culler",
+        "command": [sys.executable, "-m", "jupyterhub_idle_culler",
+                    f"--timeout={idle_timeout}",
+                    f"--cull-every={max(5, min(600, idle_timeout // 4))}"],
+    }]
+    c.JupyterHub.load_roles = [{
+        "name": "idle-culler", "services": ["idle-culler"],
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+    }]
+
 # an admin-scoped service token for automation and tests (written to .state/hub.env)
 token_file = hub_dir / "admin-token"
 if token_file.exists():
     admin_token = token_file.read_text().strip()
-    c.JupyterHub.services = [{"name": "funicular-admin", "api_token": admin_token}]
-    c.JupyterHub.load_roles = [{
+    c.JupyterHub.services.append({"name": "funicular-admin", "api_token": admin_token})
+    c.JupyterHub.load_roles.append({
         "name": "funicular-admin", "services": ["funicular-admin"],
         "scopes": ["admin:users", "admin:servers", "access:servers", "read:users",
                    "read:servers", "tokens", "list:users"],
-    }]
+    })

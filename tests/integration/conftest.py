@@ -42,7 +42,8 @@ def cluster():
 def hub(cluster):
     # JupyterHub polls every 5 s here (30 in production) so that outages are exercised
     h = Hub(FUNICULAR_POLL_INTERVAL=5, FUNICULAR_STATUS_INTERVAL=5, FUNICULAR_TEST_PROFILES=1,
-            FUNICULAR_WALLTIME_WARNING=90, FUNICULAR_CLUSTER_INFO_TTL=3)
+            FUNICULAR_WALLTIME_WARNING=90, FUNICULAR_CLUSTER_INFO_TTL=3,
+            FUNICULAR_IDLE_TIMEOUT=0)
     h.prepare()
     h.start()
     yield h

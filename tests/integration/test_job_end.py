@@ -69,6 +69,28 @@ def test_job_queued_too_long_is_cancelled_with_a_message(hub, gpu_blocker):
         hub.start()
 
 
+def test_idle_culler_stops_idle_servers_and_frees_the_allocation(hub):
+    """jupyterhub-idle-culler, run by the hub as a service, stops a server nobody used
+    for 20 s; stopping it cancels the job."""
+    hub.stop()
+    hub.extra_env["FUNICULAR_IDLE_TIMEOUT"] = "20"
+    hub.start()
+    try:
+        hub.spawn("alice")
+        job_id = hub.wait_ready("alice")["state"]["job_id"]
+        assert job_state(job_id) == "RUNNING"
+        wait_for(_stopped(hub, "alice"), 120, "the culler to stop the idle server",
+                 interval=1)
+        wait_for(lambda: job_state(job_id) in ("CANCELLED", "COMPLETED"), 30,
+                 "the allocation to be released")
+        assert notebook_jobs("alice") == []
+        assert "Culling server alice" in hub.log_tail(300)  # it was the culler
+    finally:
+        hub.stop()
+        hub.extra_env["FUNICULAR_IDLE_TIMEOUT"] = "0"
+        hub.start()
+
+
 def test_orphaned_job_is_cancelled_at_startup(hub):
     """A job with this hub's marker that no server knows (a crash between sbatch and
     saving the job id) is cancelled when the hub comes back."""

@@ -15,7 +15,8 @@ def rest_hub(cluster):
     h = Hub(name="test-hub-rest", port_offset=100, job_prefix=REST_JOB_PREFIX,
             FUNICULAR_SLURM_BACKEND="rest", FUNICULAR_POLL_INTERVAL=5,
             FUNICULAR_STATUS_INTERVAL=5, FUNICULAR_TEST_PROFILES=1,
-            FUNICULAR_WALLTIME_WARNING=90, FUNICULAR_CLUSTER_INFO_TTL=3)
+            FUNICULAR_WALLTIME_WARNING=90, FUNICULAR_CLUSTER_INFO_TTL=3,
+            FUNICULAR_IDLE_TIMEOUT=0)
     h.prepare()
     h.start()
     yield h
