@@ -121,8 +121,9 @@ def _advanced(user, profiles, images, snapshot, partitions, limits) -> str:
         rows.append(f"<tr><td>{escape(p.name)}</td><td>{s.nodes_idle}/{s.nodes_total}</td>"
                     f"<td>{s.cpus_free}/{s.cpus_total}</td><td>{gpus}</td>"
                     f"<td>{_hours(_min(lim.max_minutes, p.max_minutes))}</td></tr>")
+        longest = _hours(_min(lim.max_minutes, p.max_minutes))
         part_opts.append((p.name, f"{p.name} ({s.nodes_idle}/{s.nodes_total} nodes idle, "
-                                  f"GPUs: {gpus}, up to {_hours(p.max_minutes)})"))
+                                  f"GPUs: {gpus}, up to {longest})"))
         for key, value in (("cpus", _min(lim.max_cpus, s.max_cpus_per_node)),
                            ("memory_mb", _min(lim.max_memory_mb, s.max_memory_mb_per_node)),
                            ("gpus", _min(lim.max_gpus, s.max_gpus_per_node)),

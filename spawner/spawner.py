@@ -26,6 +26,7 @@ from funicular.core.spec import BatchJob
 
 from . import form, options, orphans, reattach
 from .endreason import JobEnd, explain
+from .pending import pending_message
 from .profiles import Profile, load_profiles
 
 LAUNCH_SCRIPT = str(importlib.resources.files("funicular.core") / "launch.sh")
@@ -409,6 +410,11 @@ class FunicularSpawner(Spawner):
             extra=tuple(self.extra_sbatch_args),
         )
 
+    def _announce_node(self, node: str | None) -> None:
+        """Once per start: the job runs; whichever notices first (status or report)."""
+        if not any(e["message"].startswith("Running on ") for e in self._events):
+            self._emit(50, f"Running on {node}; starting the container")
+
     def _emit(self, progress: int, message: str) -> None:
         self._events.append({"progress": progress, "message": message})
         self._events_changed.set()
@@ -511,14 +517,13 @@ class FunicularSpawner(Spawner):
                     503, f"Your job {self.job_id} waited in the queue for more than "
                     f"{self.max_queue_time:.0f} s ({info.reason or info.state}) and was "
                     "cancelled. Try a smaller profile, or try again later.")
-            now = (info.state, info.reason, info.batch_host)
+            now = (info.state, info.reason, info.batch_host, info.start_time)
             if now != last:
                 last = now
                 if info.waiting:
-                    start = f", expected start {info.start_time}" if info.start_time else ""
-                    self._emit(20, f"Queued: {info.reason or info.state}{start}")
+                    self._emit(20, pending_message(info))
                 elif info.running:
-                    self._emit(50, f"Running on {info.batch_host}; starting the container")
+                    self._announce_node(info.batch_host)
 
     async def _wait_listening(self, host: str, port: int, timeout: float | None = None) -> None:
         """Return as soon as the server accepts connections: the hub then finds it up at
@@ -556,6 +561,7 @@ class FunicularSpawner(Spawner):
         if host != info.batch_host and host not in addrs:
             return 403, f"{host} is not the node of job {self.job_id} ({info.batch_host})"
         self.end_time = info.end_time
+        self._announce_node(info.batch_host)
         if not fut.done():
             fut.set_result((host, port))
         return 200, "ok"

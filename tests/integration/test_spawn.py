@@ -11,6 +11,7 @@ from .harness import (
     notebook_jobs,
     run,
     secret_env,
+    wait_for,
     xsrf_headers,
 )
 
@@ -115,3 +116,38 @@ def test_address_callback_accepts_only_this_servers_host_and_port(hub):
     assert post({"host": "10.77.77.12", "port": 2000}).status_code != 200
     assert hub.server("alice")["state"] == server["state"]
     assert hub.server_get("alice", "funicular/api/info").status_code == 200
+
+
+def test_progress_says_why_it_waits_when_it_starts_and_where(hub, gpu_blocker):
+    """The progress events while bob's GPU job queues behind another job, then runs."""
+    import json
+    import threading
+
+    import requests
+
+    r = hub.spawn("bob", "gpu", {"profile": "gpu-1"})
+    assert r.status_code == 202, r.text  # pending: both GPUs are taken
+    events: list[str] = []
+
+    def read():
+        with requests.get(hub.url + "hub/api/users/bob/servers/gpu/progress", stream=True,
+                          headers={"Authorization": f"token {hub.token}"}, timeout=120) as s:
+            for line in s.iter_lines(decode_unicode=True):
+                if line and line.startswith("data:"):
+                    event = json.loads(line[5:])
+                    events.append(event.get("message", ""))
+                    if event.get("ready") or event.get("failed"):
+                        return
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wait_for(lambda: any("expected start 20" in e for e in events), 30,
+             "a queue message with the expected start time")
+    queued = next(e for e in events if "expected start" in e)
+    assert queued.startswith("Queued: the nodes that fit your request are busy (Resources)")
+    run("scancel", gpu_blocker)
+    reader.join(120)
+    text = "\n".join(events)
+    assert "Running on gpu1; starting the container" in text
+    assert "Server is up on" in text and "Slurm ends it at" in text
+    assert text.index("Submitted Slurm job") < text.index("Queued:") < \
+        text.index("Running on gpu1") < text.index("Server is up")

@@ -1,0 +1,103 @@
+"""A real browser (headless Chromium driven by Playwright): log in, fill the form, watch
+the progress page, land in JupyterLab. The screenshots are the user guide's.
+
+FUNICULAR_SCREENSHOTS=docs/images writes them into the docs; otherwise into the
+test's temporary directory.
+"""
+
+import os
+import pathlib
+import shutil
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from .harness import REPO, passwords
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser(cluster):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("chromium is not installed (deploy/local/up installs it)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--no-first-run"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    out = os.environ.get("FUNICULAR_SCREENSHOTS")
+    path = (REPO / out) if out else tmp_path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_login_form_progress_jupyterlab(hub, browser, shots: pathlib.Path):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.set_default_timeout(60_000)
+    page.goto(hub.url + "hub/login")
+    page.fill("#username_input", "alice")
+    page.fill("#password_input", passwords()["alice"])
+    page.click("#login_submit")
+    page.wait_for_url("**/hub/**")
+
+    page.goto(hub.url + "hub/spawn")
+    page.wait_for_selector("#funicular-form")
+    assert page.is_checked("input[name=profile][value=mc-small]")  # the first usable one
+    page.screenshot(path=shots / "spawn-form-profiles.png", full_page=True)
+
+    page.click("label[for=funicular-mode-advanced]")
+    page.wait_for_selector("table.funicular-partitions", state="visible")
+    assert page.is_visible("#funicular-cpus") and not page.is_visible(".funicular-profile")
+    page.select_option("#funicular-account", "physics")
+    page.fill("#funicular-cpus", "2")
+    page.fill("#funicular-memory_mb", "2048")
+    page.fill("#funicular-minutes", "30")
+    page.screenshot(path=shots / "spawn-form-advanced.png", full_page=True)
+
+    page.click("#spawn_form button[type=submit]")
+    # the progress page: Slurm's job id appears in the event log
+    page.wait_for_selector("#progress-log .progress-log-event", state="attached")
+    page.evaluate("document.getElementById('progress-details').open = true")
+    page.screenshot(path=shots / "spawn-progress.png", full_page=True)
+    log = page.inner_text("#progress-log")
+    assert "Submitted Slurm job" in log and "custom: mc, 1 node(s), 2 CPU(s)" in log
+
+    page.wait_for_url("**/user/alice/lab**", timeout=120_000)
+    page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
+    page.wait_for_selector(".jp-Launcher", timeout=60_000)
+    page.screenshot(path=shots / "jupyterlab.png")
+    server = hub.server("alice")
+    assert server and server["ready"]
+    assert server["user_options"] == {"profile": "mc-small", "partition": "mc",
+                                      "account": "physics", "nodes": 1, "cpus": 2,
+                                      "memory_mb": 2048, "gpus": 0, "minutes": 30,
+                                      "image": "notebook"}
+    page.close()
+
+
+def test_a_bad_value_is_shown_on_the_form(hub, browser, shots: pathlib.Path):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(hub.url + "hub/login")
+    page.fill("#username_input", "bob")
+    page.fill("#password_input", passwords()["bob"])
+    page.click("#login_submit")
+    page.goto(hub.url + "hub/spawn")
+    page.click("label[for=funicular-mode-advanced]")
+    # the browser's own min/max are hints only: remove them as a hostile user would
+    page.evaluate("document.getElementById('funicular-cpus').removeAttribute('max')")
+    page.fill("#funicular-cpus", "64")
+    page.click("#spawn_form button[type=submit]")
+    page.wait_for_selector(".spawn-error-msg")
+    assert "more than the 8 per node allowed on partition mc" in page.inner_text(
+        ".spawn-error-msg")
+    page.screenshot(path=shots / "spawn-form-error.png", full_page=True)
+    assert hub.server("bob") is None
+    page.close()
