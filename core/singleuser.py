@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import sys
 import time
 import urllib.error
@@ -45,8 +46,19 @@ def free_port(addr: str) -> int:
         return s.getsockname()[1]
 
 
-def report(api_url: str, token: str, host: str, port: int, timeout: float = 10
-           ) -> tuple[int, dict]:
+def internal_ssl_context(env: dict[str, str]) -> ssl.SSLContext | None:
+    """With JupyterHub's internal_ssl the hub API wants this server's client
+    certificate and is verified against the internal CA."""
+    key, cert = env.get("JUPYTERHUB_SSL_KEYFILE"), env.get("JUPYTERHUB_SSL_CERTFILE")
+    if not key or not cert:
+        return None
+    ctx = ssl.create_default_context(cafile=env.get("JUPYTERHUB_SSL_CLIENT_CA"))
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def report(api_url: str, token: str, host: str, port: int, timeout: float = 10,
+           context: ssl.SSLContext | None = None) -> tuple[int, dict]:
     """POST host and port to the hub; returns the HTTP status (0: hub unreachable) and
     the hub's answer (``end_time``: when Slurm will end this job)."""
     body = json.dumps({"host": host, "port": port}).encode()
@@ -55,7 +67,7 @@ def report(api_url: str, token: str, host: str, port: int, timeout: float = 10
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             try:
                 answer = json.loads(resp.read() or b"{}")
             except ValueError:
@@ -89,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     while True:
         env = envfile.read(path)
         status, answer = report(env["JUPYTERHUB_API_URL"], env["JUPYTERHUB_API_TOKEN"],
-                                addr, port)
+                                addr, port, context=internal_ssl_context(env))
         if status == 200:
             break
         if status in (400, 404, 409, 410):
@@ -109,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     # installs its handler; an ignored signal stays ignored across exec
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
-    os.environ["JUPYTERHUB_SERVICE_URL"] = f"http://{addr}:{port}{prefix}"
+    scheme = "https" if env.get("JUPYTERHUB_SSL_CERTFILE") else "http"
+    os.environ["JUPYTERHUB_SERVICE_URL"] = f"{scheme}://{addr}:{port}{prefix}"
     log(f"serving on {addr}:{port}")
     args = [a for a in ns.args if a != "--"]
     os.execvp("jupyterhub-singleuser", ["jupyterhub-singleuser", *args])

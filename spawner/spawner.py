@@ -7,6 +7,7 @@ import html
 import importlib.resources
 import pwd
 import re
+import socket
 import sys
 
 import sqlalchemy
@@ -433,6 +434,36 @@ class FunicularSpawner(Spawner):
             except TimeoutError:
                 pass
 
+    # ------------------------------------------------------------------ internal SSL
+    async def create_certs(self):
+        """The server's certificate must name whichever compute node Slurm picks: all
+        nodes of the cluster, by name and address, go into its alt names."""
+        snapshot = await self.cluster.get()
+        loop = asyncio.get_running_loop()
+        names = list(self.ssl_alt_names)
+        for node in sorted(snapshot.nodes) if snapshot else []:
+            names.append(f"DNS:{node}")
+            try:
+                for info in await loop.getaddrinfo(node, None, family=socket.AF_INET):
+                    names.append(f"IP:{info[4][0]}")
+            except OSError:
+                pass
+        self.ssl_alt_names = list(dict.fromkeys(names))
+        return await super().create_certs()
+
+    async def move_certs(self, paths):
+        """Copy key, certificate and CA bundle into the server's private directory, as
+        the user (0600); return the paths the server sees inside its container."""
+        inside = f"/home/{self.user.name}/{self._rel_dir()}/ssl"
+        out = {}
+        for kind, name in (("keyfile", "key.pem"), ("certfile", "cert.pem"),
+                           ("cafile", "ca.pem")):
+            with open(paths[kind]) as f:
+                await self._userfile("write", f"{self._home}/{self._rel_dir()}/ssl/{name}",
+                                     f.read())
+            out[kind] = f"{inside}/{name}"
+        return out
+
     # ------------------------------------------------------------------ lifecycle
     async def start(self):
         self._starting = True
@@ -473,7 +504,7 @@ class FunicularSpawner(Spawner):
         await self._wait_listening(host, port)
         until = f"; Slurm ends it at {self.end_time}" if self.end_time else ""
         self._emit(90, f"Server is up on {host}:{port}{until}")
-        return f"http://{host}:{port}"
+        return f"{'https' if self.internal_ssl else 'http'}://{host}:{port}"
 
     async def _adoptable(self) -> str | None:
         """A job from before a hub restart that is still alive and can be adopted."""

@@ -19,11 +19,20 @@ port = int(os.environ.get("FUNICULAR_HUB_PORT", "8000"))
 api_port = int(os.environ.get("FUNICULAR_HUB_API_PORT", "8081"))
 proxy_api_port = int(os.environ.get("FUNICULAR_PROXY_API_PORT", "8001"))
 
+# FUNICULAR_INTERNAL_SSL=1: JupyterHub's internal_ssl, mutual TLS between hub, proxy and
+# the notebook servers on the compute nodes (certificates under the hub's directory)
+internal_ssl = os.environ.get("FUNICULAR_INTERNAL_SSL") == "1"
+scheme = "https" if internal_ssl else "http"
+if internal_ssl:
+    c.JupyterHub.internal_ssl = True
+    c.JupyterHub.internal_certs_location = str(hub_dir / "internal-ssl")
+    c.JupyterHub.trusted_alt_names = ["DNS:slurmctl", f"IP:{hub_ip}"]
+
 c.JupyterHub.bind_url = f"http://127.0.0.1:{port}"
 # the hub listens on the bridge: notebook jobs on the nodes report to it there
-c.JupyterHub.hub_bind_url = f"http://{hub_ip}:{api_port}"
-c.JupyterHub.hub_connect_url = f"http://slurmctl:{api_port}"
-c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{proxy_api_port}"
+c.JupyterHub.hub_bind_url = f"{scheme}://{hub_ip}:{api_port}"
+c.JupyterHub.hub_connect_url = f"{scheme}://slurmctl:{api_port}"
+c.ConfigurableHTTPProxy.api_url = f"{scheme}://127.0.0.1:{proxy_api_port}"
 c.ConfigurableHTTPProxy.command = [os.environ.get(
     "FUNICULAR_CHP", str(box / "chp/node_modules/.bin/configurable-http-proxy"))]
 c.ConfigurableHTTPProxy.pid_file = str(hub_dir / "proxy.pid")

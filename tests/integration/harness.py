@@ -20,6 +20,7 @@ BOX = pathlib.Path(os.environ.get("FUNICULAR_BOX", "/var/lib/funicular"))
 VENV = REPO / "deploy/local/.state/venv"
 JOB_PREFIX = "funitest"
 REST_JOB_PREFIX = "funirest"  # the second hub, on slurmrestd
+SSL_JOB_PREFIX = "funissl"  # the third, with internal_ssl
 STATE_DIR = ".funicular/test-servers"
 
 

@@ -58,13 +58,19 @@ hub_start() {
   mkdir -p "$dir"; chmod 700 "$dir"
   [ -s "$dir/admin-token" ] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/admin-token"; }
   chmod 600 "$dir/admin-token"
+  local knobs=() k
+  # the admin's choices for the demo hub, passed through when set (see jupyterhub_config.py)
+  for k in FUNICULAR_SLURM_BACKEND FUNICULAR_INTERNAL_SSL FUNICULAR_IDLE_TIMEOUT \
+           FUNICULAR_MAX_QUEUE_TIME FUNICULAR_WALLTIME_WARNING; do
+    [ -n "${!k:-}" ] && knobs+=("$k=${!k}")
+  done
   if ! alive "$dir/jupyterhub.pid" jupyterhub; then
     rm -f "$dir/jupyterhub.pid"
     # exec all the way down: the pid we record is the hub's own
     ( cd "$dir" && umask 077 && exec nohup env FUNICULAR_BOX="$BOX" FUNICULAR_HUB_DIR="$dir" \
         FUNICULAR_CHP="$BOX/chp/node_modules/.bin/configurable-http-proxy" \
         FUNICULAR_HUB_PORT="$HUB_PORT" FUNICULAR_HUB_API_PORT="$HUB_API_PORT" \
-        FUNICULAR_PROXY_API_PORT="$PROXY_API_PORT" FUNICULAR_HUB_IP="$HOSTIP" \
+        FUNICULAR_PROXY_API_PORT="$PROXY_API_PORT" FUNICULAR_HUB_IP="$HOSTIP" "${knobs[@]}" \
         "$VENV/bin/jupyterhub" -f "$HERE/jupyterhub_config.py" ) >> "$dir/jupyterhub.log" 2>&1 < /dev/null &
     echo $! > "$dir/jupyterhub.pid"
     say "jupyterhub starting (log $dir/jupyterhub.log)"
