@@ -27,11 +27,13 @@ ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING"}
 
 
 def rpc_total() -> int:
-    """All RPCs slurmctld has served since the last `sdiag --reset`."""
+    """RPCs slurmctld has served since the last `sdiag --reset`, without sdiag's own
+    (REQUEST_STATS_INFO: the reset and this reading)."""
     out = run("sdiag").stdout
     part = out.split("Remote Procedure Call statistics by message type", 1)[-1]
     part = part.split("Remote Procedure Call statistics by user", 1)[0]
-    return sum(int(n) for n in re.findall(r"count:(\d+)", part))
+    return sum(int(n) for name, n in re.findall(r"(\w+)\s+\(\s*\d+\)\s+count:(\d+)", part)
+               if name != "REQUEST_STATS_INFO")
 
 
 def pct(values, q):

@@ -11,9 +11,10 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    from . import walltime
+    from . import shutdown, walltime
     from .handlers import setup_handlers
 
     walltime.install()
+    shutdown.install()
     setup_handlers(serverapp.web_app)
     serverapp.log.info("funicular extension loaded")

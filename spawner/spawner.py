@@ -165,7 +165,11 @@ class FunicularSpawner(Spawner):
     job_name_prefix = Unicode("funicular", help="Slurm job names start with this.").tag(config=True)
 
     start_poll_interval = Float(
-        0.5, help="Seconds between Slurm status checks while any server starts."
+        2.0, help="""Seconds between Slurm status checks while any server starts (one
+        squeue for all starting servers). Readiness does not wait for it: the job
+        reports its address itself; the checks catch jobs that fail or wait in the
+        queue, for the progress page. Lower values show queue reasons sooner and cost
+        slurmctld more RPCs per spawn.""",
     ).tag(config=True)
 
     status_interval = Float(

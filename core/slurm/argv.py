@@ -50,7 +50,8 @@ def squeue_argv(job_ids: Iterable[str], squeue: str = "squeue") -> list[str]:
     ids = [job_id_arg(j) for j in job_ids]
     if not ids:
         raise ValueError("squeue_argv needs at least one job id")
-    return [squeue, "--noheader", "--states=all", f"--jobs={','.join(ids)}",
+    # --local: this cluster only, which spares slurmctld a federation lookup per call
+    return [squeue, "--local", "--noheader", "--states=all", f"--jobs={','.join(ids)}",
             f"--format={SQUEUE_FORMAT}"]
 
 

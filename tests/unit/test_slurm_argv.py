@@ -71,7 +71,7 @@ def test_warn_signal_and_extra():
 
 def test_squeue_and_scancel_argv():
     argv = squeue_argv(["12", "3"])
-    assert argv[:3] == ["squeue", "--noheader", "--states=all"]
+    assert argv[:4] == ["squeue", "--local", "--noheader", "--states=all"]
     assert "--jobs=12,3" in argv
     assert scancel_argv("12") == ["scancel", "12"]
     assert scancel_argv("12", signal="USR1") == ["scancel", "--signal=USR1", "12"]
