@@ -4,13 +4,15 @@ import pathlib
 
 from . import handlers
 from .endreason import last_ends
+from .running import running_servers
 from .spawner import FunicularSpawner
 
 handlers.register()
 
-# the home page says why a server ended, with
+# the home page says why a server ended and when running ones end, with
 #   c.JupyterHub.template_paths = [funicular.spawner.TEMPLATES]
-#   c.JupyterHub.template_vars = {"funicular_last_ends": funicular.spawner.last_ends}
+#   c.JupyterHub.template_vars = {"funicular_last_ends": funicular.spawner.last_ends,
+#                                 "funicular_running": funicular.spawner.running_servers}
 TEMPLATES = str(pathlib.Path(__file__).parent / "templates")
 
-__all__ = ["TEMPLATES", "FunicularSpawner", "last_ends"]
+__all__ = ["TEMPLATES", "FunicularSpawner", "last_ends", "running_servers"]

@@ -53,7 +53,8 @@ c.Authenticator.admin_users = set()
 
 c.JupyterHub.spawner_class = "funicular"
 c.JupyterHub.template_paths = [funicular.spawner.TEMPLATES]
-c.JupyterHub.template_vars = {"funicular_last_ends": funicular.spawner.last_ends}
+c.JupyterHub.template_vars = {"funicular_last_ends": funicular.spawner.last_ends,
+                               "funicular_running": funicular.spawner.running_servers}
 c.JupyterHub.allow_named_servers = True
 c.FunicularSpawner.become = "sudo"
 # FUNICULAR_SLURM_BACKEND=rest: submit, query and cancel through slurmrestd, as each

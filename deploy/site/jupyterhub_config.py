@@ -25,3 +25,31 @@ c.FunicularSpawner.profiles = [
 ]
 c.FunicularSpawner.state_dir = ".funicular/servers"  # on the shared home filesystem
 c.Spawner.start_timeout = 900  # time in the queue included
+
+# the advanced tab: one node, at most 12 h, at most 2 GPUs on the gpu partition
+c.FunicularSpawner.advanced_partitions = ["normal", "gpu"]
+c.FunicularSpawner.advanced_limits = {"*": {"max_nodes": 1, "max_minutes": 720},
+                                      "gpu": {"max_gpus": 2}}
+c.FunicularSpawner.max_queue_time = 1800  # give up on a job that queues half an hour
+c.JupyterHub.allow_named_servers = True
+c.JupyterHub.named_server_limit_per_user = 3
+
+# why servers ended, and when running ones end, on the home page
+import funicular.spawner  # noqa: E402
+
+c.JupyterHub.template_paths = [funicular.spawner.TEMPLATES]
+c.JupyterHub.template_vars = {"funicular_last_ends": funicular.spawner.last_ends,
+                              "funicular_running": funicular.spawner.running_servers}
+
+# or, without Slurm commands on the hub host: slurmrestd with the cluster's JWT key
+# c.FunicularSpawner.slurm_backend = "rest"
+# c.FunicularSpawner.slurmrestd_url = "http://slurmrestd.int.example-hpc.org:6820"
+# c.FunicularSpawner.slurmrestd_jwt_key = "/etc/jupyterhub/slurm-jwt.key"  # 0600
+
+# idle servers are stopped after 2 h, which frees their nodes
+import sys  # noqa: E402
+
+c.JupyterHub.services = [{"name": "idle-culler", "command": [
+    sys.executable, "-m", "jupyterhub_idle_culler", "--timeout=7200", "--cull-every=300"]}]
+c.JupyterHub.load_roles = [{"name": "idle-culler", "services": ["idle-culler"], "scopes": [
+    "list:users", "read:users:activity", "read:servers", "delete:servers"]}]

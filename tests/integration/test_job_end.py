@@ -34,6 +34,8 @@ def test_walltime_warning_then_expiry(hub):
     assert 0 < info["remaining_seconds"] <= 120
     assert abs(info["job_end_time"] - time.time() - info["remaining_seconds"]) < 5
     assert info["walltime_warning_at"] is None
+    home = hub.login("bob").get(hub.url + "hub/home", timeout=30).text
+    assert f"Slurm job {job_id}" in home and "ends at" in home and " min left)" in home
 
     # Slurm's own delivery to the batch step, as --signal=B:USR1@90 does (when exactly it
     # fires depends on slurmctld's timer, too coarse to wait for in a test)
