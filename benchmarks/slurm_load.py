@@ -1,6 +1,6 @@
 """slurmctld load from the hub while N notebook servers run: flat in N, or not?
 
-    deploy/local/.state/venv/bin/python benchmarks/slurm_load.py [--counts 1,5,10]
+    deploy/local/.state/venv/bin/python benchmarks/slurm_load.py [--counts 1,5,10] [--backend rest]
 
 Starts its own hub (the test harness's, production intervals: JupyterHub polls each
 server every 30 s, FunicularSpawner queries Slurm once per 30 s for all of them),
@@ -29,10 +29,14 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--counts", default="1,5,10")
     p.add_argument("--window", type=float, default=60)
+    p.add_argument("--backend", choices=["cli", "rest"], default="cli",
+                   help="the spawner's Slurm backend (rest: through slurmrestd)")
     a = p.parse_args()
     counts = [int(c) for c in a.counts.split(",")]
     users = sorted(passwords())
-    hub = Hub(FUNICULAR_POLL_INTERVAL=30, FUNICULAR_STATUS_INTERVAL=30)
+    hub = Hub(FUNICULAR_POLL_INTERVAL=30, FUNICULAR_STATUS_INTERVAL=30,
+              FUNICULAR_SLURM_BACKEND=a.backend, FUNICULAR_IDLE_TIMEOUT=0,
+              FUNICULAR_NAMED_SERVER_LIMIT=0)
     hub.prepare()
     hub.start()
     rows = []
@@ -53,8 +57,8 @@ def main():
         hub.stop_all_servers()
         hub.stop()
         hub.stop_proxy()
-    print(f"\nslurmctld RPCs per minute while N servers run (window {a.window:.0f} s, "
-          "JupyterHub poll_interval 30 s, status_interval 30 s)")
+    print(f"\nslurmctld RPCs per minute while N servers run (backend {a.backend}, window "
+          f"{a.window:.0f} s, JupyterHub poll_interval 30 s, status_interval 30 s)")
     for n, c in rows:
         per_min = {k: v * 60 / a.window for k, v in c.items()}
         jobq = sum(v for k, v in per_min.items() if "JOB_INFO" in k)

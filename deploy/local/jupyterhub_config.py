@@ -84,7 +84,8 @@ if os.environ.get("FUNICULAR_TEST_PROFILES"):  # tests: a job that hits its time
 c.FunicularSpawner.advanced_limits = {"*": {"max_nodes": 1, "max_minutes": 480},
                                       "gpu": {"max_gpus": 2}}
 c.FunicularSpawner.cluster_info_ttl = float(os.environ.get("FUNICULAR_CLUSTER_INFO_TTL", "60"))
-c.JupyterHub.named_server_limit_per_user = 3
+c.JupyterHub.named_server_limit_per_user = int(
+    os.environ.get("FUNICULAR_NAMED_SERVER_LIMIT", "3"))  # 0: no limit
 c.FunicularSpawner.walltime_warning = int(os.environ.get("FUNICULAR_WALLTIME_WARNING", "300"))
 c.FunicularSpawner.max_queue_time = float(os.environ.get("FUNICULAR_MAX_QUEUE_TIME", "0"))
 c.Spawner.http_timeout = 60
