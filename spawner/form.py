@@ -147,8 +147,17 @@ def _advanced(user, profiles, images, snapshot, partitions, limits) -> str:
         _number("gpus", "GPUs per node", base.gpus, 0, caps["gpus"]),
         _number("minutes", "Walltime (minutes)", base.minutes, 1, caps["minutes"] or None),
         _select("reservation", "Reservation", resv, base.reservation or ""),
-        _select("image", "Image", [(name, name) for name in images]),
+        _select("image", "Image", [(name, _image_text(img)) for name, img in images.items()]),
     ])
+
+
+def _image_text(img) -> str:
+    """'notebook: JupyterLab ... (CPU x86_64)' from a catalog entry (or a bare path)."""
+    if isinstance(img, str):
+        return img
+    extra = img.summary()
+    text = f"{img.name}: {img.description}" if img.description else img.name
+    return f"{text} ({extra})" if extra else text
 
 
 def _min(*values):

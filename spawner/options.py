@@ -68,6 +68,7 @@ class Choice:
     image: str
     label: str
     profile: str
+    runtime: str | None = None  # the profile's container engine, if it names one
 
 
 def from_form(formdata: dict[str, list[str]]) -> dict:
@@ -133,7 +134,8 @@ def resolve(user_options: object, *, user: str, profiles: dict[str, Profile],
             if reason:
                 raise SpecError("profile", f"{profile.display_name}: {reason}")
         label = profile.display_name
-    return Choice(resources=Resources(**res), image=image, label=label, profile=profile.name)
+    return Choice(resources=Resources(**res), image=image, label=label, profile=profile.name,
+                  runtime=profile.runtime)
 
 
 def _profile(profiles: dict[str, Profile], name: object) -> Profile:

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 
 from funicular.core import validate as v
+from funicular.core.containers import available_runtimes
 from funicular.core.errors import SpecError
 from funicular.core.spec import Resources
 
 _KEYS = {"name", "display_name", "partition", "nodes", "cpus", "memory_mb", "gpus", "minutes",
-         "image", "account", "reservation", "qos"}
+         "image", "account", "reservation", "qos", "runtime"}
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class Profile:
     display_name: str
     resources: Resources
     image: str  # a name from the spawner's image catalog
+    runtime: str | None = None  # container engine for this profile; None: the site default
 
     @classmethod
     def from_config(cls, raw: dict, images: dict[str, str]) -> "Profile":
@@ -29,10 +31,14 @@ class Profile:
         if image not in images:
             raise SpecError(f"profile {name!r}",
                             f"image {image!r} is not in the image catalog {sorted(images)}")
-        res = Resources(**{k: raw[k] for k in _KEYS - {"name", "display_name", "image"}
-                           if k in raw})
+        runtime = raw.get("runtime")
+        if runtime is not None and runtime not in available_runtimes():
+            raise SpecError(f"profile {name!r}", f"runtime {runtime!r} is not one of "
+                            f"{', '.join(available_runtimes())}")
+        res = Resources(**{k: raw[k] for k in _KEYS - {"name", "display_name", "image",
+                                                       "runtime"} if k in raw})
         return cls(name=name, display_name=str(raw.get("display_name", name)), resources=res,
-                   image=image)
+                   image=image, runtime=runtime)
 
 
 def load_profiles(raw_profiles: list, images: dict[str, str]) -> dict[str, Profile]:

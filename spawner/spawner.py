@@ -20,6 +20,9 @@ from funicular.core import envfile, proc
 from funicular.core.become import METHODS, as_user
 from funicular.core.containers import ContainerLaunch, get_runtime
 from funicular.core.errors import SlurmError, SpecError
+from funicular.core.images.catalog import CatalogImage, load_catalog
+from funicular.core.images.cli import load_fingerprint
+from funicular.core.images.compat import Problem, check
 from funicular.core.slurm import JobStatusCache, SlurmCLI
 from funicular.core.slurm.cluster import ClusterInfoCache, fetch_snapshot
 from funicular.core.slurm.rest import JWTSigner, SlurmREST, TokenFile
@@ -41,6 +44,7 @@ _ENV_PREFIXES = ("JUPYTERHUB_", "JPY_", "JUPYTER_")
 # spawner of the hub process
 _status_caches: dict[tuple, JobStatusCache] = {}
 _cluster_caches: dict[tuple, ClusterInfoCache] = {}
+_fingerprints: dict[tuple, object] = {}  # (partition, dir) -> Fingerprint, per process
 
 
 def server_key(server_name: str) -> str:
@@ -68,8 +72,29 @@ class FunicularSpawner(Spawner):
 
     images = Dict(
         {"notebook": "/var/lib/funicular/images/notebook"},
-        help="Image catalog: name -> image path as the container runtime on the compute "
-             "nodes sees it (a Charliecloud directory or SquashFS file).",
+        help="""Image catalog: name -> image path (or reference) as the container engine on
+        the compute nodes sees it, or name -> {"path": ..., "description": ...,
+        "annotations": {...}}. Annotations are read from the image (Charliecloud
+        /ch/labels, OCI layouts) and may be given or overridden here; the spawn form
+        shows them and image_check uses them.""",
+    ).tag(config=True)
+
+    image_check = Enum(
+        ["refuse", "warn", "off"], "refuse",
+        help="""What to do when an image's annotations say it cannot run on the chosen
+        partition (CPU architecture or level, GPU, CUDA driver, glibc): 'refuse' before
+        anything is queued, with the reason; 'warn' on the progress page; 'off'.""",
+    ).tag(config=True)
+
+    partition_fingerprints = Dict(
+        {}, help="""Host fingerprints by partition (see `funicular images fingerprint`):
+        {"gpu": {"arch": "x86_64", "levels": ["x86-64-v3"], "glibc": "2.36", ...}}.""",
+    ).tag(config=True)
+
+    fingerprint_dir = Unicode(
+        "", help="""Directory of PARTITION.json fingerprints, written on a node of each
+        partition by `funicular images fingerprint --write DIR --partition P`. Without
+        either, the hub host's own fingerprint stands for every partition.""",
     ).tag(config=True)
 
     advanced_options = Bool(
@@ -101,7 +126,15 @@ class FunicularSpawner(Spawner):
 
     container_runtime = Unicode(
         "charliecloud",
-        help="Container engine for notebook servers (see funicular.core.containers).",
+        help="""Container engine for notebook servers: charliecloud, podman, apptainer,
+        singularity, sarus, shifter or enroot (pyxis). A profile may name its own
+        ("runtime" key).""",
+    ).tag(config=True)
+
+    container_runtime_options = Dict(
+        {}, help="""Options for each engine, by name: e.g. {"podman": {"runtime": "runc"},
+        "shifter": {"gpu_module": "gpu"}, "enroot": {"mpi_plugin": "pmix"}, "apptainer":
+        {"executable": "/opt/apptainer/bin/apptainer"}}.""",
     ).tag(config=True)
 
     container_runtime_path = Unicode(
@@ -261,6 +294,30 @@ class FunicularSpawner(Spawner):
         return self._profile_map
 
     @property
+    def catalog(self) -> dict[str, CatalogImage]:
+        if not hasattr(self, "_catalog"):
+            self._catalog = load_catalog(self.images)
+        return self._catalog
+
+    def _check_image(self, choice: options.Choice) -> list[Problem]:
+        """Refuse (SpecError) or return warnings for an image that cannot run where the
+        job would go, before anything is queued."""
+        if self.image_check == "off":
+            return []
+        part = choice.resources.partition
+        key = (part, self.fingerprint_dir)
+        if key not in _fingerprints:
+            _fingerprints[key] = load_fingerprint(part, self.partition_fingerprints,
+                                                  self.fingerprint_dir or None)
+        problems = check(self.catalog[choice.image].annotations, _fingerprints[key],
+                         gpus=choice.resources.gpus > 0, where=f"partition {part}")
+        fatal = [p for p in problems if p.fatal]
+        if fatal and self.image_check == "refuse":
+            raise SpecError("image", f"{choice.image} cannot run on partition {part}: "
+                            + "; ".join(map(str, fatal)))
+        return problems
+
+    @property
     def limits(self) -> dict[str, options.Limits]:
         if not hasattr(self, "_limits"):
             self._limits = options.load_limits(self.advanced_limits)
@@ -339,14 +396,15 @@ class FunicularSpawner(Spawner):
 
     async def _render_form(self) -> str:
         snapshot = await self.cluster.get()
-        return form.render(user=self.user.name, profiles=self.profile_map, images=self.images,
+        return form.render(user=self.user.name, profiles=self.profile_map, images=self.catalog,
                            snapshot=snapshot, stale_reason=self.cluster.stale_reason,
                            advanced=self.advanced_options, partitions=self.advanced_partitions,
                            limits=self.limits)
 
     async def options_from_form(self, formdata):
         user_options = options.from_form(formdata)
-        self._resolve(user_options, await self.cluster.get())  # refuse on the form, with why
+        # refuse on the form, with why: bad values, or an image that cannot run there
+        self._check_image(self._resolve(user_options, await self.cluster.get()))
         return user_options
 
     def _resolve(self, user_options, snapshot) -> options.Choice:
@@ -395,10 +453,14 @@ class FunicularSpawner(Spawner):
         return res.stdout
 
     def _batch_job(self, choice: options.Choice) -> BatchJob:
-        runtime = get_runtime(self.container_runtime,
-                              executable=self.container_runtime_path or None)
+        engine = choice.runtime or self.container_runtime
+        options = dict(self.container_runtime_options.get(engine, {}))
+        if engine == self.container_runtime and self.container_runtime_path:
+            options.setdefault("executable", self.container_runtime_path)
+        runtime = get_runtime(engine, **options)
         launch = ContainerLaunch(
-            image=self.images[choice.image],
+            image=self.catalog[choice.image].path,
+            home=self._home, gpus=choice.resources.gpus > 0,
             command=("funicular-singleuser", f"--env-file={self._rel_dir()}/env",
                      f"--report-timeout={self.report_timeout}", "--", *self.get_args()),
             workdir=f"/home/{self.user.name}",
@@ -482,6 +544,7 @@ class FunicularSpawner(Spawner):
     async def _start(self):
         try:
             choice = self._resolve(self.user_options or {}, await self.cluster.get())
+            warnings = self._check_image(choice)
             job = self._batch_job(choice)
         except SpecError as e:
             # a 400 with the reason reaches the REST client and the spawn page as it is
@@ -497,6 +560,8 @@ class FunicularSpawner(Spawner):
         else:
             self.job_id = await self.slurm.submit(job, user=self.user.name, script=LAUNCH_SCRIPT)
             self._emit(10, f"Submitted Slurm job {self.job_id} ({choice.label})")
+            for w in warnings:
+                self._emit(10, f"Warning: {w}")
         self.adopt_job_id = None
         self.token_id = self._current_token_id()
         self._save_state()

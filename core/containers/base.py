@@ -1,9 +1,25 @@
-"""One small interface for every container engine: a launch spec in, argv out."""
+"""One small interface for every container engine: a launch spec in, argv out.
 
+Engines differ in how they do the same few things: bind the user's home and scratch,
+keep the host environment out except an allow-list, bring in GPUs, run MPI (hybrid:
+MPI inside the image, launched by srun; bind: the host's MPI bound in), and give a
+writable volatile scratch area. ``ContainerLaunch`` says what; each engine module
+says how, as a pure ``argv``.
+"""
+
+import importlib.resources
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .. import validate as v
+from ..errors import SpecError
+
+# wraps engines that pass the whole host environment into the container
+ENVFILTER = str(importlib.resources.files("funicular.core") / "envfilter.sh")
+MPI_MODES = ("none", "hybrid", "bind")
+# an image path, or a registry/OCI reference such as "library/jupyter:2026.11"
+_IMAGE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,255}")
 
 # Host variables a containerised process may see; everything else is dropped so that
 # the hub's or the login shell's PATH, PIP_*, VIRTUAL_ENV... never leak into an image.
@@ -27,6 +43,23 @@ class Bind:
 
 
 @dataclass(frozen=True)
+class Scratch:
+    """A writable, volatile area at ``target`` for tools that write many small files.
+    Engines that can mount a tmpfs themselves do (``size_mb``); the others bind
+    ``source``, a node-local RAM-backed directory (e.g. Slurm's job_container/tmpfs)."""
+
+    target: str = "/scratch-local"
+    size_mb: int = 2048
+    source: str | None = None
+
+    def __post_init__(self):
+        v.path("scratch target", self.target)
+        v.integer("scratch size_mb", self.size_mb, 1, 1 << 22)
+        if self.source is not None:
+            v.path("scratch source", self.source)
+
+
+@dataclass(frozen=True)
 class ContainerLaunch:
     """How to run one command in one image."""
 
@@ -38,9 +71,24 @@ class ContainerLaunch:
     env_allow: tuple[str, ...] = DEFAULT_ENV_ALLOW
     workdir: str | None = None
     mount_home: bool = True
+    home: str | None = None  # the user's home on the host (engines that bind it by path)
+    gpus: bool = False  # the Slurm allocation has GPUs: bring the host driver in
+    mpi: str = "none"  # "hybrid" or "bind" (see MPI_MODES)
+    mpi_binds: tuple[Bind, ...] = ()  # bind mode: the host MPI installation...
+    mpi_env: tuple[tuple[str, str], ...] = ()  # ...and e.g. its LD_LIBRARY_PATH
+    scratch: Scratch | None = None
 
     def __post_init__(self):
-        v.path("image", self.image)
+        image_ref(self.image)
+        if self.mpi not in MPI_MODES:
+            raise SpecError("mpi", f"{self.mpi!r} is not one of {', '.join(MPI_MODES)}")
+        if self.mpi == "bind" and not self.mpi_binds:
+            raise SpecError("mpi", "bind mode needs the host MPI paths to bind (mpi_binds)")
+        for key, value in self.mpi_env:
+            v.env_key("mpi_env", key)
+            v.env_value(key, value)
+        if self.home is not None:
+            v.path("home", self.home)
         if not self.command:
             raise ValueError("command may not be empty")
         for key, value in self.env:
@@ -53,11 +101,26 @@ class ContainerLaunch:
             v.path("workdir", self.workdir)
 
 
+def image_ref(value: object) -> str:
+    """An absolute image path, or an image reference without '..'."""
+    if isinstance(value, str) and value.startswith("/"):
+        return v.path("image", value)
+    if not isinstance(value, str) or not _IMAGE_REF.fullmatch(value) or ".." in value:
+        raise SpecError("image", f"{value!r} is neither an absolute path nor an image "
+                        "reference")
+    return value
+
+
 class ContainerRuntime:
     """Base of all engines. Subclasses set ``name`` and implement ``argv``."""
 
     name: ClassVar[str] = ""
     executable: str = ""
+    # host variables the engine itself needs, on top of the launch's allow-list
+    engine_env: ClassVar[tuple[str, ...]] = ()
+    # True: the engine passes the host environment through, so argv starts with
+    # envfilter.sh and the allow-list
+    passes_host_env: ClassVar[bool] = False
 
     def __init__(self, executable: str | None = None):
         if executable:
@@ -65,6 +128,24 @@ class ContainerRuntime:
 
     def argv(self, launch: ContainerLaunch) -> list[str]:
         raise NotImplementedError
+
+    def _filtered(self, launch: ContainerLaunch, argv: list[str]) -> list[str]:
+        return [ENVFILTER, *launch.env_allow, *self.engine_env, "--", *argv]
+
+    @staticmethod
+    def _env(launch: ContainerLaunch) -> list[tuple[str, str]]:
+        """Our variables, MPI bind mode's included."""
+        return [*launch.env, *(launch.mpi_env if launch.mpi == "bind" else ())]
+
+    @staticmethod
+    def _binds(launch: ContainerLaunch) -> list[Bind]:
+        return [*launch.binds, *(launch.mpi_binds if launch.mpi == "bind" else ())]
+
+    def _need_scratch_source(self, launch: ContainerLaunch) -> str:
+        if launch.scratch is None or launch.scratch.source is None:
+            raise SpecError("scratch", f"{self.name} cannot create a tmpfs itself: give "
+                            "the scratch a node-local RAM-backed source directory")
+        return launch.scratch.source
 
 
 @dataclass

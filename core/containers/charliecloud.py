@@ -1,4 +1,10 @@
-"""Charliecloud: unprivileged ``ch-run`` on directory or SquashFS images."""
+"""Charliecloud: unprivileged ``ch-run`` on directory or SquashFS images.
+
+GPUs: ch-run has no flag for them; the image must have been prepared once with
+``ch-fromhost --nvidia IMAGE`` (the driver libraries copied in), and the Slurm
+allocation's CUDA_VISIBLE_DEVICES is passed through the allow-list. Scratch: a bind
+of a node-local RAM-backed directory (ch-run 0.31 cannot mount a tmpfs).
+"""
 
 from .base import ContainerLaunch, ContainerRuntime, register
 
@@ -16,11 +22,14 @@ class Charliecloud(ContainerRuntime):
         # the allow-list, then the image's /ch/environment, then ours (unexpanded).
         argv.append(f"--unset-env=!({'|'.join(launch.env_allow)})")
         argv.append("--set-env")
-        if launch.env:
+        env = self._env(launch)
+        if env:
             argv.append("--env-no-expand")
-            argv.extend(f"--set-env={key}={value}" for key, value in launch.env)
-        for b in launch.binds:
+            argv.extend(f"--set-env={key}={value}" for key, value in env)
+        for b in self._binds(launch):
             argv.append(f"--bind={b.source}:{b.target}")
+        if launch.scratch is not None:
+            argv.append(f"--bind={self._need_scratch_source(launch)}:{launch.scratch.target}")
         if launch.workdir:
             argv.append(f"--cd={launch.workdir}")
         argv.append(launch.image)

@@ -76,6 +76,10 @@ c.FunicularSpawner.profiles = [
      "partition": "gpu", "cpus": 2, "memory_mb": 4096, "gpus": 1, "minutes": 120,
      "image": "notebook"},
 ]
+if os.environ.get("FUNICULAR_TEST_PROFILES"):
+    # tests: an image whose annotations say it was built for another CPU family
+    c.FunicularSpawner.images["test-arm64"] = {
+        "path": str(box / "images/test-arm64"), "description": "built for arm64 (test)"}
 if os.environ.get("FUNICULAR_TEST_PROFILES"):  # tests: a job that hits its time limit fast
     c.FunicularSpawner.profiles.append(
         {"name": "two-minutes", "display_name": "1 CPU, 2 minutes", "partition": "mc",

@@ -4,6 +4,7 @@ import signal
 import pytest
 
 from .harness import (
+    BOX,
     JOB_PREFIX,
     REPO,
     REST_JOB_PREFIX,
@@ -45,6 +46,10 @@ def hub(cluster):
     h = Hub(FUNICULAR_POLL_INTERVAL=5, FUNICULAR_STATUS_INTERVAL=5, FUNICULAR_TEST_PROFILES=1,
             FUNICULAR_WALLTIME_WARNING=90, FUNICULAR_CLUSTER_INFO_TTL=3,
             FUNICULAR_IDLE_TIMEOUT=0)
+    arm = BOX / "images/test-arm64/ch"  # labels only: it must never get to run
+    arm.mkdir(parents=True, exist_ok=True)
+    (arm / "labels").write_text("org.opencontainers.image.title=arm64 test image\n"
+                                "io.archspec.cpu.target=neoverse_v2\n")
     h.prepare()
     h.start()
     yield h

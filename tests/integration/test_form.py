@@ -171,3 +171,16 @@ def test_a_frozen_controller_never_blocks_the_form(hub):
     wait_for(lambda: "cannot be refreshed" not in s.get(hub.url + "hub/spawn/alice",
                                                         timeout=30).text,
              40, "the form to be fresh again", interval=1)
+
+
+def test_an_image_for_another_cpu_is_refused_before_queueing(hub):
+    before = notebook_jobs("alice")
+    r = hub.spawn("alice", "arm", {"profile": "mc-small", "image": "test-arm64"})
+    assert r.status_code == 400, r.text
+    assert ("test-arm64 cannot run on partition mc: the image is built for neoverse_v2 "
+            "(aarch64) but partition mc runs x86_64") in r.json()["message"]
+    s = login(hub, "alice")
+    page = post_form(s, hub, {"profile": "mc-small", "mode": "advanced", "image": "test-arm64"})
+    assert "cannot run on partition mc" in page.text and "spawn-error-msg" in page.text
+    assert "test-arm64: built for arm64 (test) (CPU neoverse_v2)" in spawn_page(s, hub)
+    assert notebook_jobs("alice") == before and hub.server("alice", "arm") is None

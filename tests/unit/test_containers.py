@@ -35,7 +35,8 @@ def test_executable_override():
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"image": "relative/img"}, {"command": ()}, {"env": (("BAD KEY", "x"),)},
+    {"image": "../img"}, {"image": "img;rm -rf /"}, {"image": "-v"}, {"command": ()},
+    {"env": (("BAD KEY", "x"),)}, {"mpi": "openmpi"}, {"mpi": "bind"},
     {"env": (("K", "line\nbreak"),)}, {"env_allow": ("PATH)|(*",)}, {"workdir": "x"},
 ])
 def test_bad_launch_refused(kwargs):

@@ -1,0 +1,127 @@
+"""Every engine's argv for the same launch, argv by argv (the engines not installable
+here are built from their documented CLIs), and what reaches an engine's process."""
+
+import os
+import subprocess
+
+import pytest
+
+from funicular.core.containers import (
+    Bind,
+    ContainerLaunch,
+    Scratch,
+    available_runtimes,
+    get_runtime,
+)
+from funicular.core.containers.base import ENVFILTER
+from funicular.core.errors import SpecError
+
+ALLOW = ("USER", "LANG", "SLURM_*")
+FULL = ContainerLaunch(
+    image="/images/nb", command=("python3", "-c", "print(1)"),
+    binds=(Bind("/scratch/alice", "/scratch"),), env=(("A", "1,2"), ("B", "$HOME")),
+    env_allow=ALLOW, workdir="/home/alice", home="/home/alice", gpus=True, mpi="bind",
+    mpi_binds=(Bind("/opt/cray/mpich", "/opt/host-mpi"),),
+    mpi_env=(("LD_LIBRARY_PATH", "/opt/host-mpi/lib"),),
+    scratch=Scratch("/scratch-local", 512, "/dev/shm/job1"))
+TAIL = ["python3", "-c", "print(1)"]
+
+
+def test_all_engines_registered():
+    assert {"apptainer", "charliecloud", "enroot", "podman", "sarus", "shifter",
+            "singularity"} <= set(available_runtimes())
+
+
+def test_charliecloud():
+    assert get_runtime("charliecloud").argv(FULL) == [
+        "ch-run", "--home", "--unset-env=!(USER|LANG|SLURM_*)", "--set-env",
+        "--env-no-expand", "--set-env=A=1,2", "--set-env=B=$HOME",
+        "--set-env=LD_LIBRARY_PATH=/opt/host-mpi/lib",
+        "--bind=/scratch/alice:/scratch", "--bind=/opt/cray/mpich:/opt/host-mpi",
+        "--bind=/dev/shm/job1:/scratch-local", "--cd=/home/alice", "/images/nb", "--", *TAIL]
+
+
+def test_podman():
+    assert get_runtime("podman", runtime="runc").argv(FULL) == [
+        "podman", "run", "--rm", "--init", "--network=host", "--userns=keep-id",
+        "--runtime=runc", "--env=USER", "--env=LANG", "--env=SLURM_*", "--env=A=1,2",
+        "--env=B=$HOME", "--env=LD_LIBRARY_PATH=/opt/host-mpi/lib",
+        "--volume=/home/alice:/home/alice", "--env=HOME=/home/alice",
+        "--volume=/scratch/alice:/scratch", "--volume=/opt/cray/mpich:/opt/host-mpi",
+        "--tmpfs=/scratch-local:rw,size=512m,mode=1777", "--device=nvidia.com/gpu=all",
+        "--workdir=/home/alice", "/images/nb", *TAIL]
+
+
+def test_apptainer_and_singularity():
+    argv = get_runtime("apptainer").argv(FULL)
+    assert argv == [
+        ENVFILTER, *ALLOW, "--", "env", "APPTAINERENV_A=1,2", "APPTAINERENV_B=$HOME",
+        "APPTAINERENV_LD_LIBRARY_PATH=/opt/host-mpi/lib", "apptainer", "exec", "--nv",
+        "--bind=/scratch/alice:/scratch,/opt/cray/mpich:/opt/host-mpi",
+        "--scratch=/scratch-local", "--workdir=/dev/shm/job1", "--pwd=/home/alice",
+        "/images/nb", *TAIL]
+    sing = get_runtime("singularity").argv(FULL)
+    assert "singularity" in sing and "SINGULARITYENV_A=1,2" in sing
+    bare = get_runtime("apptainer").argv(ContainerLaunch(
+        image="/i.sif", command=("true",), env_allow=ALLOW, mount_home=False,
+        scratch=Scratch()))
+    assert bare == [ENVFILTER, *ALLOW, "--", "apptainer", "exec", "--no-home",
+                    "--writable-tmpfs", "/i.sif", "true"]
+
+
+def test_sarus():
+    assert get_runtime("sarus").argv(FULL) == [
+        ENVFILTER, *ALLOW, "--", "sarus", "run", "--mpi",
+        "--mount=type=bind,source=/home/alice,destination=/home/alice",
+        "--mount=type=bind,source=/scratch/alice,destination=/scratch",
+        "--mount=type=bind,source=/dev/shm/job1,destination=/scratch-local",
+        "--env=A=1,2", "--env=B=$HOME", "--workdir=/home/alice", "/images/nb", *TAIL]
+
+
+def test_shifter():
+    assert get_runtime("shifter").argv(FULL) == [
+        ENVFILTER, *ALLOW, "--", "shifter", "--image=/images/nb", "--module=gpu,mpich",
+        "--volume=/scratch/alice:/scratch",
+        "--volume=/dev/shm/job1:/scratch-local:perNodeCache=size=512M",
+        "--env=A=1,2", "--env=B=$HOME", "--workdir=/home/alice", "--", *TAIL]
+
+
+def test_enroot_through_pyxis():
+    hybrid = ContainerLaunch(image="nvcr.io/nvidia/pytorch:24.05-py3", command=("true",),
+                             env_allow=ALLOW, env=(("A", "1"),), mpi="hybrid",
+                             workdir="/work", scratch=Scratch())
+    assert get_runtime("enroot").argv(hybrid) == [
+        ENVFILTER, *ALLOW, "--", "env", "A=1", "srun",
+        "--container-image=nvcr.io/nvidia/pytorch:24.05-py3", "--container-mount-home",
+        "--container-writable", "--container-workdir=/work", "--container-env=A",
+        "--mpi=pmix", "true"]
+
+
+@pytest.mark.parametrize("engine", ["charliecloud", "sarus"])
+def test_scratch_without_a_source_is_refused_where_the_engine_cannot_make_one(engine):
+    launch = ContainerLaunch(image="/i", command=("true",), scratch=Scratch())
+    with pytest.raises(SpecError, match="cannot create a tmpfs"):
+        get_runtime(engine).argv(launch)
+
+
+@pytest.mark.parametrize("engine", ["apptainer", "singularity", "sarus", "shifter", "enroot"])
+def test_only_the_allow_list_reaches_engines_that_pass_the_host_environment(engine, tmp_path):
+    """Run the real argv with a fake engine executable that prints what it got."""
+    fake = tmp_path / "engine"
+    fake.write_text('#!/bin/sh\nenv | sort > "$0.env"\nprintf "%s\\n" "$@" > "$0.args"\n')
+    fake.chmod(0o755)
+    launch = ContainerLaunch(image="/i", command=("true", "$(id)"), env_allow=ALLOW,
+                             env=(("OURS", "x,y"),))
+    argv = get_runtime(engine, executable=str(fake)).argv(launch)
+    assert argv[0] == ENVFILTER
+    polluted = {"PATH": "/usr/bin:/bin", "USER": "alice", "SLURM_JOB_ID": "7",
+                "PIP_INDEX_URL": "file:///x", "VIRTUAL_ENV": "/hub/venv", "HOME": "/root",
+                "JUPYTERHUB_API_TOKEN": "secret"}
+    subprocess.run(argv, env=polluted, check=True, timeout=10)
+    seen = dict(line.split("=", 1) for line in (tmp_path / "engine.env").read_text().split("\n")
+                if "=" in line)
+    leaked = set(seen) - {"USER", "SLURM_JOB_ID", "PWD", "OURS", "APPTAINERENV_OURS",
+                          "SINGULARITYENV_OURS"}
+    assert not leaked, leaked
+    assert "$(id)" in (tmp_path / "engine.args").read_text().split("\n")
+    assert os.path.basename(ENVFILTER) == "envfilter.sh"
