@@ -16,13 +16,18 @@ class Podman(ContainerRuntime):
     executable = "podman"
 
     def __init__(self, executable: str | None = None, runtime: str | None = None,
-                 rootless: bool = True):
+                 rootless: bool = True, image_stores: tuple[str, ...] = ()):
         super().__init__(executable)
         self.oci_runtime = runtime  # e.g. "runc" where crun cannot run (hybrid cgroups)
         self.rootless = rootless
+        # shared read-only stores (images imported once by the admin, seen by every
+        # user; rootless Podman ignores them in /etc/containers/storage.conf)
+        self.image_stores = tuple(image_stores)
 
     def argv(self, launch: ContainerLaunch) -> list[str]:
-        argv = [self.executable, "run", "--rm", "--init", "--network=host"]
+        argv = [self.executable]
+        argv.extend(f"--storage-opt=additionalimagestore={s}" for s in self.image_stores)
+        argv += ["run", "--rm", "--init", "--network=host"]
         if self.rootless:
             argv.append("--userns=keep-id")
         if self.oci_runtime:

@@ -52,6 +52,12 @@ def test_podman():
         "--workdir=/home/alice", "/images/nb", *TAIL]
 
 
+def test_podman_shared_image_store():
+    argv = get_runtime("podman", image_stores=("/srv/podman-store",)).argv(
+        ContainerLaunch(image="localhost/nb", command=("true",), env_allow=()))
+    assert argv[:3] == ["podman", "--storage-opt=additionalimagestore=/srv/podman-store", "run"]
+
+
 def test_apptainer_and_singularity():
     argv = get_runtime("apptainer").argv(FULL)
     assert argv == [
