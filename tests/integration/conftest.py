@@ -1,5 +1,4 @@
 import os
-import signal
 
 import pytest
 
@@ -50,16 +49,8 @@ def hub(cluster):
     arm.mkdir(parents=True, exist_ok=True)
     (arm / "labels").write_text("org.opencontainers.image.title=arm64 test image\n"
                                 "io.archspec.cpu.target=neoverse_v2\n")
-    h.prepare()
-    h.start()
-    yield h
-    try:
-        if h.proc is None:
-            h.start()
-        h.stop_all_servers()
-    finally:
-        h.stop(signal.SIGTERM)
-        h.stop_proxy()
+    with h.running():
+        yield h
 
 
 @pytest.fixture(autouse=True)

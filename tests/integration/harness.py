@@ -5,6 +5,7 @@ database, own per-user state dir and job names, so tests never touch a demo.
 Everything it starts it stops by PID.
 """
 
+import contextlib
 import os
 import pathlib
 import re
@@ -123,6 +124,23 @@ class Hub:
             except requests.RequestException:
                 return False
         wait_for(up, 60, "the hub to answer")
+
+    @contextlib.contextmanager
+    def running(self):
+        """Prepared and started for a fixture's lifetime; afterwards no server is left
+        and hub and proxy are stopped by PID."""
+        self.prepare()
+        self.start()
+        try:
+            yield self
+        finally:
+            try:
+                if self.proc is None:
+                    self.start()
+                self.stop_all_servers()
+            finally:
+                self.stop(signal.SIGTERM)
+                self.stop_proxy()
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:

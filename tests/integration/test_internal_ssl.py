@@ -1,6 +1,5 @@
 """JupyterHub's internal_ssl with servers on compute nodes: mutual TLS hub <-> proxy <-> node."""
 
-import signal
 import ssl
 import urllib.error
 import urllib.request
@@ -15,15 +14,9 @@ from .harness import SSL_JOB_PREFIX, Hub, notebook_jobs, run, wait_for
 def ssl_hub(cluster):
     h = Hub(name="test-hub-ssl", port_offset=200, job_prefix=SSL_JOB_PREFIX,
             FUNICULAR_INTERNAL_SSL=1, FUNICULAR_IDLE_TIMEOUT=0)
-    h.prepare()
-    h.start()
-    yield h
-    try:
-        h.stop_all_servers()
-        wait_for(lambda: not notebook_jobs("alice", SSL_JOB_PREFIX), 15, "jobs to end")
-    finally:
-        h.stop(signal.SIGTERM)
-        h.stop_proxy()
+    with h.running():
+        yield h
+    wait_for(lambda: not notebook_jobs("alice", SSL_JOB_PREFIX), 15, "jobs to end")
 
 
 def test_server_on_a_node_speaks_only_mutual_tls(ssl_hub):

@@ -1,6 +1,5 @@
 """The same spawner on slurmrestd (JWT) instead of the Slurm CLI, on the real cluster."""
 
-import signal
 import time
 
 import pytest
@@ -17,14 +16,8 @@ def rest_hub(cluster):
             FUNICULAR_STATUS_INTERVAL=5, FUNICULAR_TEST_PROFILES=1,
             FUNICULAR_WALLTIME_WARNING=90, FUNICULAR_CLUSTER_INFO_TTL=3,
             FUNICULAR_IDLE_TIMEOUT=0)
-    h.prepare()
-    h.start()
-    yield h
-    try:
-        h.stop_all_servers()
-    finally:
-        h.stop(signal.SIGTERM)
-        h.stop_proxy()
+    with h.running():
+        yield h
 
 
 @pytest.fixture(autouse=True)
