@@ -18,6 +18,11 @@ from ..errors import SpecError
 # wraps engines that pass the whole host environment into the container
 ENVFILTER = str(importlib.resources.files("funicular.core") / "envfilter.sh")
 MPI_MODES = ("none", "hybrid", "bind")
+# what srun's PMI and the MPI libraries pass to each rank: allowed in with any MPI mode
+MPI_ENV_ALLOW = ("PMIX_*", "PMI_*", "OMPI_*", "MPICH_*", "I_MPI_*")
+# the PMIx client in an image and the host's PMIx server may not share a shared-memory
+# data store (versions, /dev/shm): the hash store always works
+MPI_ENV = (("PMIX_MCA_gds", "hash"),)
 # an image path, or a registry/OCI reference such as "library/jupyter:2026.11"
 _IMAGE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,255}")
 
@@ -78,6 +83,12 @@ class ContainerLaunch:
     mpi_env: tuple[tuple[str, str], ...] = ()  # ...and e.g. its LD_LIBRARY_PATH
     scratch: Scratch | None = None
 
+    @property
+    def allowed_env(self) -> tuple[str, ...]:
+        """The host variables let in: the allow-list, plus PMI/MPI ones for MPI jobs."""
+        extra = MPI_ENV_ALLOW if self.mpi != "none" else ()
+        return tuple(dict.fromkeys((*self.env_allow, *extra)))
+
     def __post_init__(self):
         image_ref(self.image)
         if self.mpi not in MPI_MODES:
@@ -130,12 +141,14 @@ class ContainerRuntime:
         raise NotImplementedError
 
     def _filtered(self, launch: ContainerLaunch, argv: list[str]) -> list[str]:
-        return [ENVFILTER, *launch.env_allow, *self.engine_env, "--", *argv]
+        return [ENVFILTER, *launch.allowed_env, *self.engine_env, "--", *argv]
 
     @staticmethod
     def _env(launch: ContainerLaunch) -> list[tuple[str, str]]:
-        """Our variables, MPI bind mode's included."""
-        return [*launch.env, *(launch.mpi_env if launch.mpi == "bind" else ())]
+        """Our variables, with MPI's (bind mode's library path included)."""
+        mpi = [*MPI_ENV, *(launch.mpi_env if launch.mpi == "bind" else ())] \
+            if launch.mpi != "none" else []
+        return [*launch.env, *mpi]
 
     @staticmethod
     def _binds(launch: ContainerLaunch) -> list[Bind]:

@@ -20,7 +20,7 @@ class Charliecloud(ContainerRuntime):
             argv.append("--home")  # host $HOME at /home/$USER
         # ch-run applies --unset-env/--set-env in order: drop the host environment but
         # the allow-list, then the image's /ch/environment, then ours (unexpanded).
-        argv.append(f"--unset-env=!({'|'.join(launch.env_allow)})")
+        argv.append(f"--unset-env=!({'|'.join(launch.allowed_env)})")
         argv.append("--set-env")
         env = self._env(launch)
         if env:

@@ -32,7 +32,7 @@ class Podman(ContainerRuntime):
             argv.append("--userns=keep-id")
         if self.oci_runtime:
             argv.append(f"--runtime={self.oci_runtime}")
-        argv.extend(f"--env={pattern}" for pattern in launch.env_allow)
+        argv.extend(f"--env={pattern}" for pattern in launch.allowed_env)
         argv.extend(f"--env={key}={value}" for key, value in self._env(launch))
         if launch.mount_home and launch.home:
             argv.append(f"--volume={launch.home}:{launch.home}")

@@ -28,7 +28,7 @@ class Sarus(ContainerRuntime):
         if launch.scratch is not None:
             argv.append(f"--mount=type=bind,source={self._need_scratch_source(launch)},"
                         f"destination={launch.scratch.target}")
-        argv.extend(f"--env={key}={value}" for key, value in launch.env)
+        argv.extend(f"--env={key}={value}" for key, value in self._env(launch))
         if launch.workdir:
             argv.append(f"--workdir={launch.workdir}")
         argv.append(launch.image)

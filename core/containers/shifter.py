@@ -34,7 +34,7 @@ class Shifter(ContainerRuntime):
             s = launch.scratch
             argv.append(f"--volume={s.source or '/tmp'}:{s.target}:perNodeCache="
                         f"size={s.size_mb}M")
-        argv.extend(f"--env={key}={value}" for key, value in launch.env)
+        argv.extend(f"--env={key}={value}" for key, value in self._env(launch))
         if launch.workdir:
             argv.append(f"--workdir={launch.workdir}")
         argv.append("--")

@@ -17,6 +17,7 @@ from funicular.core.containers.base import ENVFILTER
 from funicular.core.errors import SpecError
 
 ALLOW = ("USER", "LANG", "SLURM_*")
+MPI_ALLOW = (*ALLOW, "PMIX_*", "PMI_*", "OMPI_*", "MPICH_*", "I_MPI_*")  # any MPI mode
 FULL = ContainerLaunch(
     image="/images/nb", command=("python3", "-c", "print(1)"),
     binds=(Bind("/scratch/alice", "/scratch"),), env=(("A", "1,2"), ("B", "$HOME")),
@@ -34,9 +35,9 @@ def test_all_engines_registered():
 
 def test_charliecloud():
     assert get_runtime("charliecloud").argv(FULL) == [
-        "ch-run", "--home", "--unset-env=!(USER|LANG|SLURM_*)", "--set-env",
+        "ch-run", "--home", f"--unset-env=!({'|'.join(MPI_ALLOW)})", "--set-env",
         "--env-no-expand", "--set-env=A=1,2", "--set-env=B=$HOME",
-        "--set-env=LD_LIBRARY_PATH=/opt/host-mpi/lib",
+        "--set-env=PMIX_MCA_gds=hash", "--set-env=LD_LIBRARY_PATH=/opt/host-mpi/lib",
         "--bind=/scratch/alice:/scratch", "--bind=/opt/cray/mpich:/opt/host-mpi",
         "--bind=/dev/shm/job1:/scratch-local", "--cd=/home/alice", "/images/nb", "--", *TAIL]
 
@@ -44,8 +45,8 @@ def test_charliecloud():
 def test_podman():
     assert get_runtime("podman", runtime="runc").argv(FULL) == [
         "podman", "run", "--rm", "--init", "--network=host", "--userns=keep-id",
-        "--runtime=runc", "--env=USER", "--env=LANG", "--env=SLURM_*", "--env=A=1,2",
-        "--env=B=$HOME", "--env=LD_LIBRARY_PATH=/opt/host-mpi/lib",
+        "--runtime=runc", *(f"--env={p}" for p in MPI_ALLOW), "--env=A=1,2",
+        "--env=B=$HOME", "--env=PMIX_MCA_gds=hash", "--env=LD_LIBRARY_PATH=/opt/host-mpi/lib",
         "--volume=/home/alice:/home/alice", "--env=HOME=/home/alice",
         "--volume=/scratch/alice:/scratch", "--volume=/opt/cray/mpich:/opt/host-mpi",
         "--tmpfs=/scratch-local:rw,size=512m,mode=1777", "--device=nvidia.com/gpu=all",
@@ -61,8 +62,9 @@ def test_podman_shared_image_store():
 def test_apptainer_and_singularity():
     argv = get_runtime("apptainer").argv(FULL)
     assert argv == [
-        ENVFILTER, *ALLOW, "--", "env", "APPTAINERENV_A=1,2", "APPTAINERENV_B=$HOME",
-        "APPTAINERENV_LD_LIBRARY_PATH=/opt/host-mpi/lib", "apptainer", "exec", "--nv",
+        ENVFILTER, *MPI_ALLOW, "--", "env", "APPTAINERENV_A=1,2", "APPTAINERENV_B=$HOME",
+        "APPTAINERENV_PMIX_MCA_gds=hash", "APPTAINERENV_LD_LIBRARY_PATH=/opt/host-mpi/lib",
+        "apptainer", "exec", "--nv",
         "--bind=/scratch/alice:/scratch,/opt/cray/mpich:/opt/host-mpi",
         "--scratch=/scratch-local", "--workdir=/dev/shm/job1", "--pwd=/home/alice",
         "/images/nb", *TAIL]
@@ -77,19 +79,21 @@ def test_apptainer_and_singularity():
 
 def test_sarus():
     assert get_runtime("sarus").argv(FULL) == [
-        ENVFILTER, *ALLOW, "--", "sarus", "run", "--mpi",
+        ENVFILTER, *MPI_ALLOW, "--", "sarus", "run", "--mpi",
         "--mount=type=bind,source=/home/alice,destination=/home/alice",
         "--mount=type=bind,source=/scratch/alice,destination=/scratch",
         "--mount=type=bind,source=/dev/shm/job1,destination=/scratch-local",
-        "--env=A=1,2", "--env=B=$HOME", "--workdir=/home/alice", "/images/nb", *TAIL]
+        "--env=A=1,2", "--env=B=$HOME", "--env=PMIX_MCA_gds=hash",
+        "--env=LD_LIBRARY_PATH=/opt/host-mpi/lib", "--workdir=/home/alice", "/images/nb", *TAIL]
 
 
 def test_shifter():
     assert get_runtime("shifter").argv(FULL) == [
-        ENVFILTER, *ALLOW, "--", "shifter", "--image=/images/nb", "--module=gpu,mpich",
+        ENVFILTER, *MPI_ALLOW, "--", "shifter", "--image=/images/nb", "--module=gpu,mpich",
         "--volume=/scratch/alice:/scratch",
         "--volume=/dev/shm/job1:/scratch-local:perNodeCache=size=512M",
-        "--env=A=1,2", "--env=B=$HOME", "--workdir=/home/alice", "--", *TAIL]
+        "--env=A=1,2", "--env=B=$HOME", "--env=PMIX_MCA_gds=hash",
+        "--env=LD_LIBRARY_PATH=/opt/host-mpi/lib", "--workdir=/home/alice", "--", *TAIL]
 
 
 def test_enroot_through_pyxis():
@@ -97,9 +101,9 @@ def test_enroot_through_pyxis():
                              env_allow=ALLOW, env=(("A", "1"),), mpi="hybrid",
                              workdir="/work", scratch=Scratch())
     assert get_runtime("enroot").argv(hybrid) == [
-        ENVFILTER, *ALLOW, "--", "env", "A=1", "srun",
+        ENVFILTER, *MPI_ALLOW, "--", "env", "A=1", "PMIX_MCA_gds=hash", "srun",
         "--container-image=nvcr.io/nvidia/pytorch:24.05-py3", "--container-mount-home",
-        "--container-writable", "--container-workdir=/work", "--container-env=A",
+        "--container-writable", "--container-workdir=/work", "--container-env=A,PMIX_MCA_gds",
         "--mpi=pmix", "true"]
 
 

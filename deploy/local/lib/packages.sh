@@ -3,7 +3,8 @@ PKGS="slurmctld slurmd slurm-client slurmrestd slurm-wlm-jwt-plugin slurmdbd mar
 sudo curl iproute2 util-linux procps passwd ca-certificates
 charliecloud-runtime squashfs-tools squashfuse fuse3 mmdebstrap uidmap
 python3 python3-venv python3-dev nodejs npm
-chromium fonts-dejavu-core"
+chromium fonts-dejavu-core
+libpmix-dev"  # Slurm's mpi/pmix plugin dlopens libpmix.so (MPI hybrid mode)
 
 install_packages() {
   local missing="" p

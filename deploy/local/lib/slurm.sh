@@ -133,11 +133,14 @@ slurm_network() {
 
 slurm_daemons() {
   local n i
-  if ! pgrep -x munged >/dev/null; then
+  # a munged that answers, not just a process: right after `down` the old one may still
+  # be a zombie waiting to be reaped
+  if ! munge -n < /dev/null > /dev/null 2>&1; then
     mkdir -p /run/munge /var/log/munge /var/lib/munge
     chown munge:munge /run/munge /var/log/munge /var/lib/munge; chmod 755 /run/munge
     runuser -u munge -- /usr/sbin/munged --force   # --force: a killed run leaves its socket
     touch "$S/run/munged.ours"
+    for _ in $(seq 50); do munge -n < /dev/null > /dev/null 2>&1 && break; sleep 0.1; done
     say "munged started"
   fi
 
@@ -182,9 +185,13 @@ slurm_daemons() {
   for n in $NODE_NAMES; do
     alive "$S/run/slurmd-$n.pid" slurmd "-N $n" && continue
     rm -f "$S/run/slurmd-$n.pid"
+    # each node gets its own /tmp, as real nodes have: Slurm's PMIx plugin (and MPI)
+    # create per-step directories there under names that are the same on every node
+    mkdir -p "$S/nodetmp/$n"; chmod 1777 "$S/nodetmp/$n"
     # nsenter + unshare, not 'ip netns exec': that remounts /sys without the cgroup mounts
     nsenter --net=/run/netns/funi-$n unshare --uts --mount --propagation private \
-      sh -c "hostname $n && mount --bind /etc/netns/funi-$n/hosts /etc/hosts && exec /usr/sbin/slurmd -N $n"
+      sh -c "hostname $n && mount --bind /etc/netns/funi-$n/hosts /etc/hosts \
+             && mount --bind $S/nodetmp/$n /tmp && exec /usr/sbin/slurmd -N $n"
     say "slurmd $n started"
   done
 

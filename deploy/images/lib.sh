@@ -1,0 +1,17 @@
+# Shared by the image builders (sourced): logging, hashing, the host's Debian mirror.
+log() { printf '[build-image %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+h() { sha256sum | cut -c1-16; }
+
+# host_sources SUITE FILE: the host's apt sources for SUITE (deb822 stanzas, or one-line
+# entries) into FILE, for mmdebstrap: images come from the same mirror as the host
+host_sources() {
+  local suite=$1 out=$2
+  awk -v s="$suite" '
+    function flush() { if (buf != "" && deb && suite) printf "%s\n", buf; buf = ""; deb = 0; suite = 0 }
+    /^[ \t]*$/ { flush(); next }  /^#/ { next }
+    { buf = buf $0 "\n" }  /^Types:/ && / deb( |$)/ { deb = 1 }  /^Suites:/ && index($0, s) { suite = 1 }
+    END { flush() }' /etc/apt/sources.list.d/*.sources 2>/dev/null > "$out" || true
+  [ -s "$out" ] || grep -hE "^deb .* $suite " /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+    > "$out" 2>/dev/null || die "no Debian $suite apt source on this host"
+}
