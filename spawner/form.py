@@ -8,6 +8,7 @@ browser-side min/max are hints; ``options.resolve`` is what enforces.
 import datetime
 from html import escape
 
+from funicular.core.images.catalog import CatalogImage
 from funicular.core.slurm.cluster import ClusterSnapshot
 
 from .options import Limits, unusable_reason
@@ -56,7 +57,7 @@ def _number(name: str, label: str, value, lo: int, hi: int | None) -> str:
             "</div>")
 
 
-def render(*, user: str, profiles: dict[str, Profile], images: dict[str, str],
+def render(*, user: str, profiles: dict[str, Profile], images: dict[str, CatalogImage],
            snapshot: ClusterSnapshot | None, stale_reason: str | None, advanced: bool,
            partitions: list[str], limits: dict[str, Limits]) -> str:
     out = [_STYLE, '<div id="funicular-form">']
@@ -151,10 +152,8 @@ def _advanced(user, profiles, images, snapshot, partitions, limits) -> str:
     ])
 
 
-def _image_text(img) -> str:
-    """'notebook: JupyterLab ... (CPU x86_64)' from a catalog entry (or a bare path)."""
-    if isinstance(img, str):
-        return img
+def _image_text(img: CatalogImage) -> str:
+    """'notebook: JupyterLab ... (CPU x86_64)' from a catalog entry."""
     extra = img.summary()
     text = f"{img.name}: {img.description}" if img.description else img.name
     return f"{text} ({extra})" if extra else text

@@ -13,16 +13,16 @@ from dataclasses import dataclass, fields
 from funicular.core import validate as v
 from funicular.core.errors import SpecError
 from funicular.core.slurm.cluster import ClusterSnapshot
-from funicular.core.spec import MAX_CPUS, MAX_GPUS, MAX_MEMORY_MB, MAX_MINUTES, MAX_NODES, Resources
+from funicular.core.spec import Resources
 
 from .profiles import Profile
 
-NAME_KEYS = ("account", "partition", "reservation", "image")
 INT_KEYS = ("nodes", "cpus", "memory_mb", "gpus", "minutes")
 ADVANCED_KEYS = ("partition", "account", "nodes", "cpus", "memory_mb", "gpus", "minutes",
                  "reservation", "image")
-_INT_RANGE = {"nodes": (1, MAX_NODES), "cpus": (1, MAX_CPUS), "memory_mb": (1, MAX_MEMORY_MB),
-              "gpus": (0, MAX_GPUS), "minutes": (1, MAX_MINUTES)}  # Resources enforces these
+# the smallest value of each; the largest is what the admin and the cluster allow
+# (checked below, with the reason), and Resources enforces absolute bounds
+_INT_MIN = {"nodes": 1, "cpus": 1, "memory_mb": 1, "gpus": 0, "minutes": 1}
 _LABEL = {"nodes": "nodes", "cpus": "CPUs", "memory_mb": "memory (MB)", "gpus": "GPUs",
           "minutes": "walltime (minutes)"}
 
@@ -108,8 +108,7 @@ def resolve(user_options: object, *, user: str, profiles: dict[str, Profile],
     overrides = {k: user_options[k] for k in ADVANCED_KEYS if k in user_options}
     for key, value in overrides.items():
         if key in INT_KEYS:
-            # the bound that matters (admin and cluster) is checked below, with its reason
-            v.integer(_LABEL[key], value, _INT_RANGE[key][0], 2**31 - 1)
+            v.integer(_LABEL[key], value, _INT_MIN[key], 2**31 - 1)
         else:
             v.name(key, value)
     if "image" in overrides and overrides["image"] not in images:

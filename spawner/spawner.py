@@ -21,8 +21,8 @@ from funicular.core.become import METHODS, as_user
 from funicular.core.containers import ContainerLaunch, get_runtime
 from funicular.core.errors import SlurmError, SpecError
 from funicular.core.images.catalog import CatalogImage, load_catalog
-from funicular.core.images.cli import load_fingerprint
 from funicular.core.images.compat import Problem, check
+from funicular.core.images.fingerprint import Fingerprint, load_fingerprint
 from funicular.core.slurm import JobStatusCache, SlurmCLI
 from funicular.core.slurm.cluster import ClusterInfoCache, fetch_snapshot
 from funicular.core.slurm.rest import JWTSigner, SlurmREST, TokenFile
@@ -44,7 +44,7 @@ _ENV_PREFIXES = ("JUPYTERHUB_", "JPY_", "JUPYTER_")
 # spawner of the hub process
 _status_caches: dict[tuple, JobStatusCache] = {}
 _cluster_caches: dict[tuple, ClusterInfoCache] = {}
-_fingerprints: dict[tuple, object] = {}  # (partition, dir) -> Fingerprint, per process
+_fingerprints: dict[tuple, Fingerprint] = {}  # (partition, dir) -> Fingerprint, per process
 
 
 def server_key(server_name: str) -> str:

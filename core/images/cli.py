@@ -14,25 +14,13 @@ import sys
 
 from .catalog import load_catalog
 from .compat import check
-from .fingerprint import Fingerprint, collect
+from .fingerprint import collect, load_fingerprint
 
 
 def _spawner_config(path: str):
     from traitlets.config.loader import PyFileConfigLoader
     p = pathlib.Path(path).resolve()
     return PyFileConfigLoader(p.name, str(p.parent)).load_config().FunicularSpawner
-
-
-def load_fingerprint(partition: str, fingerprints: dict, directory: str | None) -> Fingerprint:
-    """The partition's fingerprint: from the config, else DIR/PARTITION.json (written on
-    one of its nodes by ``funicular images fingerprint --write``), else this host's."""
-    if partition in fingerprints:
-        return Fingerprint.from_dict(fingerprints[partition])
-    if directory:
-        f = pathlib.Path(directory) / f"{partition}.json"
-        if f.is_file():
-            return Fingerprint.from_dict(json.loads(f.read_text()))
-    return collect()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ commands); the result is plain data, saved as JSON per partition for the hub.
 import dataclasses
 import json
 import os
+import pathlib
 import platform
 import re
 import shutil
@@ -93,3 +94,15 @@ def collect(slurm_mpi_types: str | None = None) -> Fingerprint:
         pass
     return Fingerprint(arch=arch, levels=levels, glibc=glibc, mpi=mpi,
                        mpi_version=mpi_version, pmi=pmi, gpu_vendor=vendor, gpu_driver=driver)
+
+
+def load_fingerprint(partition: str, fingerprints: dict, directory: str | None) -> Fingerprint:
+    """The partition's fingerprint: from the config, else DIR/PARTITION.json (written on
+    one of its nodes by ``funicular images fingerprint --write``), else this host's."""
+    if partition in fingerprints:
+        return Fingerprint.from_dict(fingerprints[partition])
+    if directory:
+        f = pathlib.Path(directory) / f"{partition}.json"
+        if f.is_file():
+            return Fingerprint.from_dict(json.loads(f.read_text()))
+    return collect()

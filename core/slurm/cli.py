@@ -93,7 +93,6 @@ class SlurmCLI:
         m = re.search(r"CANCELLED by (\d+)", res.stdout)
         return int(m.group(1)) if m else None
 
-
     async def active_jobs(self) -> list[QueuedJob]:
         """Every pending, running or suspended job of the cluster (one squeue)."""
         res = await proc.run([self.squeue, "--noheader", "--states=PD,CF,R,S",

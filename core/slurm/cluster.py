@@ -57,7 +57,8 @@ def expand_hostlist(expr: str) -> list[str]:
     return hosts
 
 
-def _tres_gpus(tres: str | None) -> int:
+def tres_gpus(tres: str | None) -> int:
+    """GPUs in a TRES string such as "cpu=8,mem=16000M,gres/gpu=2"."""
     m = re.search(r"gres/gpu=(\d+)", tres or "")
     return int(m.group(1)) if m else 0
 
@@ -69,7 +70,8 @@ def _int(value: str | None, default: int = 0) -> int:
         return default
 
 
-def _names(value: str | None) -> tuple[str, ...]:
+def name_list(value: str | None) -> tuple[str, ...]:
+    """Slurm's comma-separated names, "(null)" and empty ones dropped."""
     return tuple(x for x in (value or "").split(",") if x and x != "(null)")
 
 
@@ -96,11 +98,11 @@ class Node:
 
     @classmethod
     def from_scontrol(cls, d: dict[str, str]) -> "Node":
-        return cls(name=d.get("NodeName", ""), partitions=_names(d.get("Partitions")),
+        return cls(name=d.get("NodeName", ""), partitions=name_list(d.get("Partitions")),
                    state=d.get("State", "UNKNOWN"), cpus=_int(d.get("CPUTot")),
                    cpus_alloc=_int(d.get("CPUAlloc")), memory_mb=_int(d.get("RealMemory")),
-                   memory_alloc_mb=_int(d.get("AllocMem")), gpus=_tres_gpus(d.get("CfgTRES")),
-                   gpus_alloc=_tres_gpus(d.get("AllocTRES")))
+                   memory_alloc_mb=_int(d.get("AllocMem")), gpus=tres_gpus(d.get("CfgTRES")),
+                   gpus_alloc=tres_gpus(d.get("AllocTRES")))
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class Partition:
     def from_scontrol(cls, d: dict[str, str]) -> "Partition":
         def allow(key):
             v = d.get(key, "ALL")
-            return None if v == "ALL" else _names(v)
+            return None if v == "ALL" else name_list(v)
         max_nodes = d.get("MaxNodes", "UNLIMITED")
         return cls(name=d.get("PartitionName", ""), up=d.get("State") == "UP",
                    default=d.get("Default") == "YES", hidden=d.get("Hidden") == "YES",
@@ -128,7 +130,7 @@ class Partition:
                    default_minutes=slurm_minutes(d.get("DefaultTime")),
                    max_nodes=int(max_nodes) if max_nodes.isdigit() else None,
                    allow_accounts=allow("AllowAccounts"),
-                   deny_accounts=_names(d.get("DenyAccounts")),
+                   deny_accounts=name_list(d.get("DenyAccounts")),
                    allow_groups=allow("AllowGroups"))
 
 
@@ -163,7 +165,7 @@ class Reservation:
                    start=d.get("StartTime", ""), end=d.get("EndTime", ""),
                    nodes=tuple(expand_hostlist(d.get("Nodes", ""))),
                    partition=part if part and part != "(null)" else None,
-                   users=_names(d.get("Users")), accounts=_names(d.get("Accounts")))
+                   users=name_list(d.get("Users")), accounts=name_list(d.get("Accounts")))
 
 
 @dataclass(frozen=True)

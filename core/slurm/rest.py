@@ -26,11 +26,21 @@ from .. import proc
 from ..errors import SlurmError
 from ..spec import BatchJob
 from .argv import job_id_arg
-from .cluster import Association, Node, Partition, Reservation
+from .cluster import (
+    Association,
+    Node,
+    Partition,
+    Reservation,
+    expand_hostlist,
+    name_list,
+    tres_gpus,
+)
 from .jobinfo import ACTIVE_STATES, WAITING_STATES, JobInfo, QueuedJob
 
 API = "v0.0.38"
 _NO_VALUE = 4294967294  # Slurm's NO_VAL / INFINITE in 32-bit fields
+# jobs that hold or wait for an allocation: what the orphan sweep looks at
+_QUEUED_STATES = (WAITING_STATES | {"RUNNING", "SUSPENDED"}) & ACTIVE_STATES
 
 
 class JWTSigner:
@@ -166,16 +176,12 @@ def _minutes(value) -> int | None:
     return value if isinstance(value, int) and 0 <= value < _NO_VALUE else None
 
 
-def _names(value) -> tuple[str, ...]:
-    return tuple(x for x in (value or "").split(",") if x and x != "(null)")
-
-
 def partition(p: dict) -> Partition:
     flags = {str(f).lower() for f in p.get("flags") or []}
 
     def allow(key):
         v = p.get(key) or "ALL"
-        return None if v == "ALL" else _names(v)
+        return None if v == "ALL" else name_list(v)
     max_nodes = p.get("maximum_nodes_per_job")
     return Partition(name=p.get("name", ""), up=str(p.get("state", "")).upper() == "UP",
                      default="default" in flags, hidden="hidden" in flags,
@@ -184,17 +190,11 @@ def partition(p: dict) -> Partition:
                      max_nodes=max_nodes if isinstance(max_nodes, int) and 0 < max_nodes
                      < _NO_VALUE else None,
                      allow_accounts=allow("allowed_accounts"),
-                     deny_accounts=_names(p.get("denied_accounts")),
+                     deny_accounts=name_list(p.get("denied_accounts")),
                      allow_groups=allow("allowed_groups"))
 
 
 def node(n: dict) -> Node:
-    def gpus(tres):
-        for item in (tres or "").split(","):
-            k, _, v = item.partition("=")
-            if k == "gres/gpu" and v.isdigit():
-                return int(v)
-        return 0
     flags = [str(f).upper() for f in n.get("state_flags") or []]
     state = "+".join([str(n.get("state", "UNKNOWN")).upper(), *flags])
     return Node(name=n.get("name", ""), partitions=tuple(n.get("partitions") or ()),
@@ -202,17 +202,16 @@ def node(n: dict) -> Node:
                 cpus_alloc=int(n.get("alloc_cpus") or 0),
                 memory_mb=int(n.get("real_memory") or 0),
                 memory_alloc_mb=int(n.get("alloc_memory") or 0),
-                gpus=gpus(n.get("tres")), gpus_alloc=gpus(n.get("tres_used")))
+                gpus=tres_gpus(n.get("tres")), gpus_alloc=tres_gpus(n.get("tres_used")))
 
 
 def reservation(r: dict, now: float) -> Reservation:
-    from .cluster import expand_hostlist
     start, end = r.get("start_time") or 0, r.get("end_time") or 0
     return Reservation(name=r.get("name", ""), active=start <= now < end,
                        start=_iso(start) or "", end=_iso(end) or "",
                        nodes=tuple(expand_hostlist(r.get("node_list") or "")),
-                       partition=_opt(r.get("partition")), users=_names(r.get("users")),
-                       accounts=_names(r.get("accounts")))
+                       partition=_opt(r.get("partition")), users=name_list(r.get("users")),
+                       accounts=name_list(r.get("accounts")))
 
 
 # ------------------------------------------------------------------ the client
@@ -311,9 +310,7 @@ class SlurmREST:
         return [QueuedJob(str(j.get("job_id")), str(j.get("user_name") or ""),
                           j.get("submit_time") or None, str(j.get("name") or ""),
                           str(j.get("comment") or ""))
-                for j in data.get("jobs") or []
-                if j.get("job_state") in (WAITING_STATES | {"RUNNING", "SUSPENDED"})
-                and j.get("job_state") in ACTIVE_STATES]
+                for j in data.get("jobs") or [] if j.get("job_state") in _QUEUED_STATES]
 
     async def partitions(self) -> list[Partition]:
         data = await self._call("GET", f"/slurm/{API}/partitions")
