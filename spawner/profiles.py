@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from funicular.core import validate as v
-from funicular.core.containers import available_runtimes
+from funicular.core.containers.base import known_runtime
 from funicular.core.errors import SpecError
 from funicular.core.spec import Resources
 
@@ -32,9 +32,13 @@ class Profile:
             raise SpecError(f"profile {name!r}",
                             f"image {image!r} is not in the image catalog {sorted(images)}")
         runtime = raw.get("runtime")
-        if runtime is not None and runtime not in available_runtimes():
-            raise SpecError(f"profile {name!r}", f"runtime {runtime!r} is not one of "
-                            f"{', '.join(available_runtimes())}")
+        if runtime is not None:
+            known_runtime(f"profile {name!r}", runtime)
+        own = images[image].get("runtime") if isinstance(images[image], dict) else None
+        if runtime and own and runtime != own:
+            raise SpecError(f"profile {name!r}", f"runtime {runtime!r}, but image {image!r} "
+                            f"is for {own!r}")
+        runtime = runtime or own
         res = Resources(**{k: raw[k] for k in _KEYS - {"name", "display_name", "image",
                                                        "runtime"} if k in raw})
         return cls(name=name, display_name=str(raw.get("display_name", name)), resources=res,

@@ -18,7 +18,7 @@ from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode, default
 
 from funicular.core import envfile, proc
 from funicular.core.become import METHODS, as_user
-from funicular.core.containers import ContainerLaunch, get_runtime
+from funicular.core.containers import ContainerLaunch, Scratch, get_runtime
 from funicular.core.errors import SlurmError, SpecError
 from funicular.core.images.catalog import CatalogImage, load_catalog
 from funicular.core.images.compat import Problem, check
@@ -74,9 +74,13 @@ class FunicularSpawner(Spawner):
         {"notebook": "/var/lib/funicular/images/notebook"},
         help="""Image catalog: name -> image path (or reference) as the container engine on
         the compute nodes sees it, or name -> {"path": ..., "description": ...,
-        "annotations": {...}}. Annotations are read from the image (Charliecloud
-        /ch/labels, OCI layouts) and may be given or overridden here; the spawn form
-        shows them and image_check uses them.""",
+        "annotations": {...}, "runtime": ..., "annotations_from": ...}. Annotations
+        are read from the image (Charliecloud /ch/labels, SquashFS, OCI layouts), or
+        from annotations_from when the path is a store reference (e.g. the OCI layout
+        it was imported from), and may be given or overridden here; the spawn form
+        shows them and image_check uses them. "runtime" ties an image to one engine
+        (e.g. "podman" for a reference in a Podman store): choosing it chooses the
+        engine.""",
     ).tag(config=True)
 
     image_check = Enum(
@@ -225,6 +229,18 @@ class FunicularSpawner(Spawner):
     max_queue_time = Float(
         0, help="""Cancel a notebook job that has waited in the queue longer than this
         (seconds) and tell the user why. 0: only JupyterHub's start_timeout applies.""",
+    ).tag(config=True)
+
+    volatile_scratch = Dict(
+        {"target": "/tmp", "size_mb": 2048},
+        help="""A writable, RAM-backed area inside every notebook container, gone when
+        the job ends, for tools that write many small files (pip, conda, compilers,
+        git) so they do not hammer the parallel filesystem: {"target": "/tmp",
+        "size_mb": 2048}. Engines that mount a tmpfs themselves do (Podman --tmpfs,
+        Charliecloud --private-tmp at /tmp, Apptainer --writable-tmpfs); for the
+        others add "source", a node-local RAM-backed directory that exists on every
+        node (e.g. Slurm job_container/tmpfs's). Its pages count against the job's
+        memory. {}: none.""",
     ).tag(config=True)
 
     extra_sbatch_args = List(
@@ -453,18 +469,24 @@ class FunicularSpawner(Spawner):
         return res.stdout
 
     def _batch_job(self, choice: options.Choice) -> BatchJob:
-        engine = choice.runtime or self.container_runtime
+        image = self.catalog[choice.image]
+        engine = choice.runtime or image.runtime or self.container_runtime
         options = dict(self.container_runtime_options.get(engine, {}))
         if engine == self.container_runtime and self.container_runtime_path:
             options.setdefault("executable", self.container_runtime_path)
         runtime = get_runtime(engine, **options)
+        scratch = Scratch(**self.volatile_scratch) if self.volatile_scratch else None
         launch = ContainerLaunch(
-            image=self.catalog[choice.image].path,
+            image=image.path, user=self.user.name,
             home=self._home, gpus=choice.resources.gpus > 0,
             command=("funicular-singleuser", f"--env-file={self._rel_dir()}/env",
                      f"--report-timeout={self.report_timeout}", "--", *self.get_args()),
             workdir=f"/home/{self.user.name}",
-            env=(("HOME", f"/home/{self.user.name}"),),  # where ch-run --home mounts it
+            scratch=scratch,
+            env=(("HOME", f"/home/{self.user.name}"),  # where ch-run --home mounts it
+                 ("FUNICULAR_CONTAINER_ENGINE", engine),
+                 *((("FUNICULAR_SCRATCH", scratch.target), ("TMPDIR", scratch.target))
+                   if scratch else ())),
         )
         return BatchJob(
             name=f"{self.job_name_prefix}-{server_key(self.name)}",

@@ -77,6 +77,7 @@ class ContainerLaunch:
     workdir: str | None = None
     mount_home: bool = True
     home: str | None = None  # the user's home on the host (engines that bind it by path)
+    user: str | None = None  # whose job it is (per-user engine state, e.g. Podman's store)
     gpus: bool = False  # the Slurm allocation has GPUs: bring the host driver in
     mpi: str = "none"  # "hybrid" or "bind" (see MPI_MODES)
     mpi_binds: tuple[Bind, ...] = ()  # bind mode: the host MPI installation...
@@ -100,6 +101,8 @@ class ContainerLaunch:
             v.env_value(key, value)
         if self.home is not None:
             v.path("home", self.home)
+        if self.user is not None:
+            v.username("user", self.user)
         if not self.command:
             raise ValueError("command may not be empty")
         for key, value in self.env:
@@ -183,6 +186,14 @@ def get_runtime(name: str, **kwargs) -> ContainerRuntime:
     except KeyError:
         known = ", ".join(sorted(_registry.engines))
         raise ValueError(f"unknown container runtime {name!r}; known: {known}") from None
+
+
+def known_runtime(field: str, name: object) -> str:
+    """A registered engine's name, or a SpecError naming the field and the choices."""
+    if name not in _registry.engines:
+        raise SpecError(field, f"runtime {name!r} is not one of "
+                        f"{', '.join(available_runtimes())}")
+    return name
 
 
 def available_runtimes() -> list[str]:

@@ -2,8 +2,10 @@
 
 GPUs: ch-run has no flag for them; the image must have been prepared once with
 ``ch-fromhost --nvidia IMAGE`` (the driver libraries copied in), and the Slurm
-allocation's CUDA_VISIBLE_DEVICES is passed through the allow-list. Scratch: a bind
-of a node-local RAM-backed directory (ch-run 0.31 cannot mount a tmpfs).
+allocation's CUDA_VISIBLE_DEVICES is passed through the allow-list. Scratch at /tmp:
+``--private-tmp``, a tmpfs of the container's own (charged to the job's memory cgroup,
+gone with the container); elsewhere, a bind of a node-local RAM-backed directory
+(ch-run 0.31 mounts no other tmpfs).
 """
 
 from .base import ContainerLaunch, ContainerRuntime, register
@@ -29,7 +31,11 @@ class Charliecloud(ContainerRuntime):
         for b in self._binds(launch):
             argv.append(f"--bind={b.source}:{b.target}")
         if launch.scratch is not None:
-            argv.append(f"--bind={self._need_scratch_source(launch)}:{launch.scratch.target}")
+            if launch.scratch.target == "/tmp" and not launch.scratch.source:
+                argv.append("--private-tmp")
+            else:
+                argv.append(f"--bind={self._need_scratch_source(launch)}:"
+                            f"{launch.scratch.target}")
         if launch.workdir:
             argv.append(f"--cd={launch.workdir}")
         argv.append(launch.image)

@@ -66,12 +66,30 @@ if os.environ.get("FUNICULAR_SLURM_BACKEND") == "rest":
 # tests run their own hub next to the demo one: separate per-user files and job names
 c.FunicularSpawner.state_dir = os.environ.get("FUNICULAR_STATE_DIR", ".funicular/servers")
 c.FunicularSpawner.job_name_prefix = os.environ.get("FUNICULAR_JOB_PREFIX", "funicular")
-c.FunicularSpawner.images = {"notebook": str(box / "images/notebook")}
+# one notebook image in three forms (deploy/images/notebook/build): a Charliecloud
+# directory, the same tree as SquashFS, and its OCI layout imported into a shared
+# Podman store (deploy/images/podman-store); the Podman one picks its engine itself
+c.FunicularSpawner.images = {
+    "notebook": str(box / "images/notebook"),
+    "notebook-sqfs": {"path": str(box / "images/notebook.sqfs"),
+                      "description": "the notebook image as SquashFS (Charliecloud)"},
+    "notebook-podman": {"path": "localhost/funicular/notebook:latest", "runtime": "podman",
+                        "annotations_from": str(box / "images/notebook.oci"),
+                        "description": "the notebook image under rootless Podman"},
+}
+c.FunicularSpawner.container_runtime_options = {"podman": {
+    "runtime": "runc",  # crun cannot run on this host's hybrid cgroups
+    "image_stores": [str(box / "podman")],
+    "mount_program": "/usr/bin/fuse-overlayfs", "storage_driver": "overlay",
+}}
 c.FunicularSpawner.profiles = [
     {"name": "mc-small", "display_name": "Multicore: 1 CPU, 1 GB, 1 hour",
      "partition": "mc", "cpus": 1, "memory_mb": 1024, "minutes": 60, "image": "notebook"},
     {"name": "mc-4cpu", "display_name": "Multicore: 4 CPUs, 4 GB, 4 hours",
      "partition": "mc", "cpus": 4, "memory_mb": 4096, "minutes": 240, "image": "notebook"},
+    {"name": "mc-podman", "display_name": "Multicore under Podman: 1 CPU, 1 GB, 1 hour",
+     "partition": "mc", "cpus": 1, "memory_mb": 1024, "minutes": 60,
+     "image": "notebook-podman"},
     {"name": "gpu-1", "display_name": "1 GPU, 2 CPUs, 4 GB, 2 hours",
      "partition": "gpu", "cpus": 2, "memory_mb": 4096, "gpus": 1, "minutes": 120,
      "image": "notebook"},

@@ -3,7 +3,7 @@ annotations against the host, and what environment reaches a container."""
 
 import pytest
 
-from funicular.core.containers import ContainerLaunch, get_runtime
+from funicular.core.containers import ContainerLaunch, Scratch, get_runtime
 from funicular.core.images import check, collect, read_annotations
 
 from .harness import BOX, REPO, run
@@ -47,20 +47,33 @@ def test_mpi_image_annotations_against_this_host(mpi_image):
     assert str(problem) == "bind mode needs a host MPI, and partition mc has none"
 
 
-def test_only_the_allow_list_and_the_image_environment_reach_the_container(cluster):
-    launch = ContainerLaunch(image=str(BOX / "images/notebook"), command=("env",),
-                             workdir="/tmp", env=(("OURS", "$NOT_EXPANDED"),))
+ENGINES = {  # as the box's hub runs them (deploy/local/jupyterhub_config.py)
+    "charliecloud": (get_runtime("charliecloud"), str(BOX / "images/notebook")),
+    "podman": (get_runtime("podman", runtime="runc", image_stores=(str(BOX / "podman"),),
+                           mount_program="/usr/bin/fuse-overlayfs", storage_driver="overlay"),
+               "localhost/funicular/notebook:latest"),
+}
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_only_the_allow_list_and_the_image_environment_reach_the_container(cluster, engine):
+    runtime, image = ENGINES[engine]
+    launch = ContainerLaunch(image=image, command=("sh", "-c", "env; stat -f -c FS=%T /tmp"),
+                             workdir="/tmp", env=(("OURS", "$NOT_EXPANDED"),),
+                             scratch=Scratch("/tmp", 64), home="/home/alice", user="alice",
+                             mount_home=False)
     polluted = {"PATH": "/opt/evil/bin:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "PIP_INDEX_URL": "file:///opt/wheels", "VIRTUAL_ENV": "/hub/venv",
                 "FOO": "bar"}
     # outside a container the job step gets all of it: the container is what filters
     bare = srun_as("alice", "/usr/bin/env", env=polluted)
     assert "VIRTUAL_ENV=/hub/venv" in bare.stdout and "FOO=bar" in bare.stdout, bare.stderr
-    res = srun_as("alice", *get_runtime("charliecloud").argv(launch), env=polluted)
+    res = srun_as("alice", *runtime.argv(launch), env=polluted)
     assert res.returncode == 0, res.stderr[-2000:]
     env = dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
     assert not {"PIP_INDEX_URL", "VIRTUAL_ENV", "FOO"} & set(env), env
     assert env["PATH"].startswith("/opt/jupyter/bin:")  # the image's, not the host's
     assert "/opt/evil" not in env["PATH"]
     assert env["OURS"] == "$NOT_EXPANDED" and env["USER"] == "alice"
-    assert env["SLURM_JOB_ID"].isdigit() and "HOME" not in env  # the spawner sets it
+    assert env["SLURM_JOB_ID"].isdigit()
+    assert env["FS"] == "tmpfs"  # the volatile scratch, from inside the container

@@ -14,6 +14,7 @@ from funicular.core.containers import (
     get_runtime,
 )
 from funicular.core.containers.base import ENVFILTER
+from funicular.core.containers.podman import PODMAN_JOB
 from funicular.core.errors import SpecError
 
 ALLOW = ("USER", "LANG", "SLURM_*")
@@ -44,7 +45,8 @@ def test_charliecloud():
 
 def test_podman():
     assert get_runtime("podman", runtime="runc").argv(FULL) == [
-        "podman", "run", "--rm", "--init", "--network=host", "--userns=keep-id",
+        PODMAN_JOB, "podman", "run", "--rm", "--init", "--network=host", "--uts=host",
+        "--log-driver=passthrough", "--userns=keep-id",
         "--runtime=runc", *(f"--env={p}" for p in MPI_ALLOW), "--env=A=1,2",
         "--env=B=$HOME", "--env=PMIX_MCA_gds=hash", "--env=LD_LIBRARY_PATH=/opt/host-mpi/lib",
         "--volume=/home/alice:/home/alice", "--env=HOME=/home/alice",
@@ -56,7 +58,39 @@ def test_podman():
 def test_podman_shared_image_store():
     argv = get_runtime("podman", image_stores=("/srv/podman-store",)).argv(
         ContainerLaunch(image="localhost/nb", command=("true",), env_allow=()))
-    assert argv[:3] == ["podman", "--storage-opt=additionalimagestore=/srv/podman-store", "run"]
+    assert argv[:4] == [PODMAN_JOB, "podman",
+                        "--storage-opt=additionalimagestore=/srv/podman-store", "run"]
+
+
+def test_podman_per_user_store_on_the_node():
+    """The box's setup: a root-owned shared store read through fuse-overlayfs, the
+    user's writable layers in a node-local directory named after them."""
+    podman = get_runtime("podman", image_stores=["/srv/store"], storage_driver="overlay",
+                         mount_program="/usr/bin/fuse-overlayfs",
+                         storage_root="/tmp/podman-{user}")
+    launch = ContainerLaunch(image="localhost/nb:latest", command=("true",), user="alice",
+                             home="/home/alice")
+    assert podman.argv(launch)[:7] == [
+        PODMAN_JOB, "podman", "--root=/tmp/podman-alice", "--storage-driver=overlay",
+        "--storage-opt=additionalimagestore=/srv/store",
+        "--storage-opt=overlay.mount_program=/usr/bin/fuse-overlayfs", "run"]
+    in_home = get_runtime("podman", storage_root="{home}/.podman").argv(launch)
+    assert in_home[2] == "--root=/home/alice/.podman"
+    as_root = get_runtime("podman", rootless=False).argv(launch)
+    assert as_root[:2] == ["podman", "run"] and "--userns=keep-id" not in as_root
+    with pytest.raises(SpecError, match="needs the launch's user"):
+        podman.argv(ContainerLaunch(image="localhost/nb", command=("true",)))
+    with pytest.raises(SpecError):
+        ContainerLaunch(image="localhost/nb", command=("true",), user="../root")
+
+
+def test_charliecloud_scratch_at_tmp_is_its_private_tmpfs():
+    launch = ContainerLaunch(image="/images/nb", command=("true",), scratch=Scratch("/tmp"))
+    argv = get_runtime("charliecloud").argv(launch)
+    assert "--private-tmp" in argv and not any(a.startswith("--bind") for a in argv)
+    with pytest.raises(SpecError, match="RAM-backed source"):
+        get_runtime("charliecloud").argv(
+            ContainerLaunch(image="/images/nb", command=("true",), scratch=Scratch("/fast")))
 
 
 def test_apptainer_and_singularity():

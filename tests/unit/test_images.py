@@ -106,6 +106,13 @@ def test_annotations_from_charliecloud_oci_and_the_catalog(tmp_path):
     with pytest.raises(SpecError, match="unknown keys"):
         load_catalog({"x": {"path": "/p", "labels": {}}})
 
+    # a Podman store reference: annotations from the layout it was imported from
+    ref = load_catalog({"nb": {"path": "localhost/nb:latest", "runtime": "podman",
+                               "annotations_from": f"{oci}:v1"}})["nb"]
+    assert ref.runtime == "podman" and ref.annotations[a.ARCH] == "neoverse_v2"
+    with pytest.raises(SpecError, match="runtime 'docker' is not one of"):
+        load_catalog({"nb": {"path": "localhost/nb", "runtime": "docker"}})
+
 
 def test_cli_check_and_fingerprint(tmp_path, capsys):
     img = tmp_path / "armimg"

@@ -5,7 +5,8 @@ import pytest
 from funicular.core.errors import SpecError
 from funicular.spawner.profiles import load_profiles
 
-IMAGES = {"notebook": "/images/nb"}
+IMAGES = {"notebook": "/images/nb",
+          "nb-podman": {"path": "localhost/nb:latest", "runtime": "podman"}}
 RAW = [
     {"name": "mc-small", "display_name": "small", "partition": "mc", "cpus": 1,
      "image": "notebook"},
@@ -19,6 +20,9 @@ def test_load_profiles():
     gpu = profiles["gpu-1"]
     assert gpu.resources.gpus == 1 and gpu.resources.partition == "gpu"
     assert gpu.display_name == "gpu-1"
+    # an image tied to an engine brings it along
+    pm = load_profiles([{"name": "pm", "partition": "mc", "image": "nb-podman"}], IMAGES)
+    assert pm["pm"].runtime == "podman"
 
 
 @pytest.mark.parametrize("raw,match", [
@@ -27,6 +31,8 @@ def test_load_profiles():
     ([{"name": "x y", "partition": "mc", "image": "notebook"}], "profile name"),
     ([{"name": "x", "partition": "mc;id", "image": "notebook"}], "partition"),
     ([RAW[0], RAW[0]], "used twice"),
+    ([{"name": "x", "partition": "mc", "image": "nb-podman", "runtime": "charliecloud"}],
+     "image 'nb-podman' is for 'podman'"),
     ([], "at least one profile"),
 ])
 def test_bad_admin_profiles(raw, match):
