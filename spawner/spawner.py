@@ -145,6 +145,14 @@ class FunicularSpawner(Spawner):
         "", help="Path of the engine's executable on the compute nodes; empty: its usual name."
     ).tag(config=True)
 
+    node_helpers_dir = Unicode(
+        "", help="""Directory of Funicular's node-side scripts (envfilter.sh for engines
+        that pass the host environment through, podman-job.sh for rootless Podman) as
+        the compute nodes see it. Empty: the hub's own installation, right only where
+        the nodes see it at the same path. Install them with `funicular node-helpers
+        DIR`, again after every upgrade.""",
+    ).tag(config=True)
+
     become = Enum(
         METHODS, "sudo",
         help="""How the hub runs sbatch/scancel as the user: 'sudo' (an unprivileged hub
@@ -474,6 +482,8 @@ class FunicularSpawner(Spawner):
         options = dict(self.container_runtime_options.get(engine, {}))
         if engine == self.container_runtime and self.container_runtime_path:
             options.setdefault("executable", self.container_runtime_path)
+        if self.node_helpers_dir:
+            options.setdefault("helpers_dir", self.node_helpers_dir)
         runtime = get_runtime(engine, **options)
         scratch = Scratch(**self.volatile_scratch) if self.volatile_scratch else None
         launch = ContainerLaunch(

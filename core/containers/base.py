@@ -15,8 +15,14 @@ from typing import ClassVar
 from .. import validate as v
 from ..errors import SpecError
 
+# Scripts that run on the compute nodes next to the engine. By default from this
+# installation, which is right where the nodes see it at the same path; otherwise the
+# admin installs them on the nodes (``funicular node-helpers DIR``) and names the
+# directory (``helpers_dir``, the spawner's ``node_helpers_dir``).
+HELPERS_DIR = str(importlib.resources.files("funicular.core"))
+NODE_HELPERS = ("envfilter.sh", "podman-job.sh")
 # wraps engines that pass the whole host environment into the container
-ENVFILTER = str(importlib.resources.files("funicular.core") / "envfilter.sh")
+ENVFILTER = f"{HELPERS_DIR}/envfilter.sh"
 MPI_MODES = ("none", "hybrid", "bind")
 # what srun's PMI and the MPI libraries pass to each rank: allowed in with any MPI mode
 MPI_ENV_ALLOW = ("PMIX_*", "PMI_*", "OMPI_*", "MPICH_*", "I_MPI_*")
@@ -136,15 +142,20 @@ class ContainerRuntime:
     # envfilter.sh and the allow-list
     passes_host_env: ClassVar[bool] = False
 
-    def __init__(self, executable: str | None = None):
+    def __init__(self, executable: str | None = None, helpers_dir: str | None = None):
         if executable:
             self.executable = executable
+        self.helpers_dir = v.path("helpers_dir", helpers_dir) if helpers_dir else HELPERS_DIR
+
+    def helper(self, name: str) -> str:
+        """Path of a node-side helper script (one of NODE_HELPERS) on the nodes."""
+        return f"{self.helpers_dir.rstrip('/')}/{name}"
 
     def argv(self, launch: ContainerLaunch) -> list[str]:
         raise NotImplementedError
 
     def _filtered(self, launch: ContainerLaunch, argv: list[str]) -> list[str]:
-        return [ENVFILTER, *launch.allowed_env, *self.engine_env, "--", *argv]
+        return [self.helper("envfilter.sh"), *launch.allowed_env, *self.engine_env, "--", *argv]
 
     @staticmethod
     def _env(launch: ContainerLaunch) -> list[tuple[str, str]]:

@@ -18,8 +18,9 @@ class EnrootPyxis(ContainerRuntime):
     executable = "srun"
     passes_host_env = True
 
-    def __init__(self, executable: str | None = None, mpi_plugin: str = "pmix"):
-        super().__init__(executable)
+    def __init__(self, executable: str | None = None, mpi_plugin: str = "pmix",
+                 helpers_dir: str | None = None):
+        super().__init__(executable, helpers_dir)
         self.mpi_plugin = mpi_plugin
 
     def argv(self, launch: ContainerLaunch) -> list[str]:

@@ -15,16 +15,14 @@ root-owned store under ``keep-id`` needs fuse-overlayfs as the mount program
 (kernel overlay would first make an id-shifted copy of the whole image per user).
 """
 
-import importlib.resources
-
 from .. import validate as v
 from ..errors import SpecError
 from .base import ContainerLaunch, ContainerRuntime, register
 
-# gives each job its own runtime and storage directories: rootless Podman's pause
-# process dies with the job that started it, and a stale one would stop the user's
-# next job on the node
-PODMAN_JOB = str(importlib.resources.files("funicular.core") / "podman-job.sh")
+# gives each job its own runtime and storage directories (a node helper): rootless
+# Podman's pause process dies with the job that started it, and a stale one would stop
+# the user's next job on the node
+PODMAN_JOB = "podman-job.sh"
 
 
 @register
@@ -35,8 +33,9 @@ class Podman(ContainerRuntime):
     def __init__(self, executable: str | None = None, runtime: str | None = None,
                  rootless: bool = True, image_stores: tuple[str, ...] = (),
                  mount_program: str | None = None, storage_driver: str | None = None,
-                 storage_root: str | None = None, runtime_dir_per_job: bool = True):
-        super().__init__(executable)
+                 storage_root: str | None = None, runtime_dir_per_job: bool = True,
+                 helpers_dir: str | None = None):
+        super().__init__(executable, helpers_dir)
         self.oci_runtime = runtime  # e.g. "runc" where crun cannot run (hybrid cgroups)
         self.rootless = rootless
         self.image_stores = tuple(v.path("podman image_stores", s) for s in image_stores)
@@ -63,7 +62,7 @@ class Podman(ContainerRuntime):
         return v.path("podman storage_root", root)
 
     def argv(self, launch: ContainerLaunch) -> list[str]:
-        argv = [PODMAN_JOB] if self.runtime_dir_per_job else []
+        argv = [self.helper(PODMAN_JOB)] if self.runtime_dir_per_job else []
         argv.append(self.executable)
         if root := self._root(launch):
             argv.append(f"--root={root}")

@@ -17,8 +17,9 @@ class Shifter(ContainerRuntime):
     passes_host_env = True
 
     def __init__(self, executable: str | None = None, gpu_module: str = "gpu",
-                 mpi_module: str = "mpich"):
-        super().__init__(executable)
+                 mpi_module: str = "mpich",
+                 helpers_dir: str | None = None):
+        super().__init__(executable, helpers_dir)
         self.gpu_module = gpu_module
         self.mpi_module = mpi_module
 

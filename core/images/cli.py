@@ -79,9 +79,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """``funicular`` console script: ``funicular images ...``."""
+    """``funicular`` console script: ``funicular images ...``, ``funicular node-helpers DIR``."""
     args = sys.argv[1:]
-    if not args or args[0] != "images":
-        print("usage: funicular images {list,show,check,fingerprint} ...", file=sys.stderr)
-        raise SystemExit(2)
-    raise SystemExit(main(args[1:]))
+    if args and args[0] == "images":
+        raise SystemExit(main(args[1:]))
+    if args and args[0] == "node-helpers":
+        from ..nodehelpers import main as node_helpers
+        raise SystemExit(node_helpers(args[1:]))
+    print("usage: funicular images {list,show,check,fingerprint} ...\n"
+          "       funicular node-helpers DIR", file=sys.stderr)
+    raise SystemExit(2)

@@ -77,6 +77,7 @@ c.FunicularSpawner.images = {
                         "annotations_from": str(box / "images/notebook.oci"),
                         "description": "the notebook image under rootless Podman"},
 }
+c.FunicularSpawner.node_helpers_dir = str(box / "libexec")  # deploy/local/up installs them
 c.FunicularSpawner.container_runtime_options = {"podman": {
     "runtime": "runc",  # crun cannot run on this host's hybrid cgroups
     "image_stores": [str(box / "podman")],

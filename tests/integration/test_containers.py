@@ -2,6 +2,7 @@
 annotations against the host, and what environment reaches a container."""
 
 import pytest
+from traitlets.config.loader import PyFileConfigLoader
 
 from funicular.core.containers import ContainerLaunch, Scratch, get_runtime
 from funicular.core.images import check, collect, read_annotations
@@ -47,11 +48,17 @@ def test_mpi_image_annotations_against_this_host(mpi_image):
     assert str(problem) == "bind mode needs a host MPI, and partition mc has none"
 
 
-ENGINES = {  # as the box's hub runs them (deploy/local/jupyterhub_config.py)
-    "charliecloud": (get_runtime("charliecloud"), str(BOX / "images/notebook")),
-    "podman": (get_runtime("podman", runtime="runc", image_stores=(str(BOX / "podman"),),
-                           mount_program="/usr/bin/fuse-overlayfs", storage_driver="overlay"),
-               "localhost/funicular/notebook:latest"),
+def box_runtime(name: str):
+    """The engine with the options the box's hub gives it (deploy/local/jupyterhub_config.py)."""
+    cfg = PyFileConfigLoader("jupyterhub_config.py", str(REPO / "deploy/local")) \
+        .load_config().FunicularSpawner
+    options = dict(cfg.container_runtime_options.get(name, {}))
+    return get_runtime(name, helpers_dir=cfg.node_helpers_dir, **options)
+
+
+ENGINES = {
+    "charliecloud": (box_runtime("charliecloud"), str(BOX / "images/notebook")),
+    "podman": (box_runtime("podman"), "localhost/funicular/notebook:latest"),
 }
 
 

@@ -13,9 +13,9 @@ from funicular.core.containers import (
     available_runtimes,
     get_runtime,
 )
-from funicular.core.containers.base import ENVFILTER
-from funicular.core.containers.podman import PODMAN_JOB
+from funicular.core.containers.base import ENVFILTER, HELPERS_DIR, NODE_HELPERS
 from funicular.core.errors import SpecError
+from funicular.core.nodehelpers import main as node_helpers
 
 ALLOW = ("USER", "LANG", "SLURM_*")
 MPI_ALLOW = (*ALLOW, "PMIX_*", "PMI_*", "OMPI_*", "MPICH_*", "I_MPI_*")  # any MPI mode
@@ -27,6 +27,7 @@ FULL = ContainerLaunch(
     mpi_env=(("LD_LIBRARY_PATH", "/opt/host-mpi/lib"),),
     scratch=Scratch("/scratch-local", 512, "/dev/shm/job1"))
 TAIL = ["python3", "-c", "print(1)"]
+PODMAN_JOB = f"{HELPERS_DIR}/podman-job.sh"
 
 
 def test_all_engines_registered():
@@ -82,6 +83,20 @@ def test_podman_per_user_store_on_the_node():
         podman.argv(ContainerLaunch(image="localhost/nb", command=("true",)))
     with pytest.raises(SpecError):
         ContainerLaunch(image="localhost/nb", command=("true",), user="../root")
+
+
+@pytest.mark.parametrize("engine", ["podman", "apptainer", "sarus", "shifter", "enroot"])
+def test_node_helpers_from_the_directory_the_nodes_see(engine):
+    """Helper scripts run on the nodes: their path is the configured directory's, and
+    without one this installation's, where every helper exists."""
+    launch = ContainerLaunch(image="/i", command=("true",), env_allow=ALLOW)
+    helper = get_runtime(engine, helpers_dir="/apps/funicular/libexec").argv(launch)[0]
+    default = get_runtime(engine).argv(launch)[0]
+    name = os.path.basename(default)
+    assert name in NODE_HELPERS and os.access(default, os.X_OK)
+    assert helper == f"/apps/funicular/libexec/{name}"
+    with pytest.raises(SpecError):
+        get_runtime(engine, helpers_dir="relative/dir")
 
 
 def test_charliecloud_scratch_at_tmp_is_its_private_tmpfs():
@@ -169,3 +184,14 @@ def test_only_the_allow_list_reaches_engines_that_pass_the_host_environment(engi
     assert not leaked, leaked
     assert "$(id)" in (tmp_path / "engine.args").read_text().split("\n")
     assert os.path.basename(ENVFILTER) == "envfilter.sh"
+
+
+def test_node_helpers_installed_where_the_nodes_look(tmp_path):
+    """`funicular node-helpers DIR` puts every helper there, executable and current."""
+    (tmp_path / "envfilter.sh").write_text("old version")
+    assert node_helpers([str(tmp_path)]) == 0
+    for name in NODE_HELPERS:
+        installed = tmp_path / name
+        assert installed.read_bytes() == open(f"{HELPERS_DIR}/{name}", "rb").read()
+        assert installed.stat().st_mode & 0o777 == 0o755
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(NODE_HELPERS)
