@@ -14,6 +14,7 @@ MAX_CPUS = 4096
 MAX_GPUS = 64
 MAX_MEMORY_MB = 64 * 1024 * 1024
 MAX_MINUTES = 60 * 24 * 30
+MAX_TASKS_PER_NODE = 1024
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class BatchJob:
     warn_signal: str | None = None
     comment: str | None = None
     extra: tuple[str, ...] = field(default=())  # admin-only sbatch options, never user input
+    tasks_per_node: int = 1  # a notebook server: 1; an MPI job: its ranks per node
+    array: str | None = None  # sbatch --array, a parameter sweep
+    after_ok: tuple[str, ...] = ()  # Slurm job ids that must complete successfully first
 
     def __post_init__(self):
         v.name("name", self.name)
@@ -70,3 +74,9 @@ class BatchJob:
                 raise SpecError("warn_signal", f"{self.warn_signal!r} is not SIGNAL@SECONDS")
         if self.comment is not None:
             v.env_value("comment", self.comment)
+        v.integer("tasks_per_node", self.tasks_per_node, 1, MAX_TASKS_PER_NODE)
+        if self.array is not None:
+            v.array("array", self.array)
+        for job_id in self.after_ok:
+            if not (isinstance(job_id, str) and job_id.isdigit()):
+                raise SpecError("after_ok", f"{job_id!r} is not a Slurm job id")

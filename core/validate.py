@@ -17,6 +17,9 @@ _USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _LABEL = r"[A-Za-z0-9][A-Za-z0-9-]{0,62}"
 _HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+# Slurm's --array: "0-9", "1,3,5", "0-99:2", with an optional "%4" (at most 4 at once)
+_RANGE = r"\d{1,5}(?:-\d{1,5}(?::\d{1,5})?)?"
+_ARRAY = re.compile(rf"({_RANGE}(?:,{_RANGE}){{0,63}})(?:%(\d{{1,5}}))?")
 
 
 def name(field: str, value: object) -> str:
@@ -67,4 +70,21 @@ def env_key(field: str, value: object) -> str:
 def env_value(field: str, value: object) -> str:
     if not isinstance(value, str) or "\n" in value or "\0" in value or "\r" in value:
         raise SpecError(field, "environment values must be strings without newlines or NUL")
+    return value
+
+
+def array(field: str, value: object) -> str:
+    """A Slurm job array range (sbatch --array)."""
+    if not isinstance(value, str) or not (m := _ARRAY.fullmatch(value)):
+        raise SpecError(field, f"{value!r} is not an array range such as '0-9', '1,3,5', "
+                        "'0-99:2' or '0-99%10'")
+    for part in m.group(1).split(","):
+        lo, _, rest = part.partition("-")
+        hi, _, step = rest.partition(":")
+        if rest and int(hi) < int(lo):
+            raise SpecError(field, f"{part!r} runs backwards")
+        if step and int(step) == 0:
+            raise SpecError(field, f"{part!r} has a step of 0")
+    if m.group(2) is not None and int(m.group(2)) == 0:
+        raise SpecError(field, "'%0' would never run a task")
     return value

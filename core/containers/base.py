@@ -154,6 +154,12 @@ class ContainerRuntime:
     def argv(self, launch: ContainerLaunch) -> list[str]:
         raise NotImplementedError
 
+    def home_inside(self, launch: ContainerLaunch) -> str:
+        """Where the container sees the user's home (most engines: at the same path)."""
+        if not launch.home:
+            raise SpecError("home", f"{self.name} needs the user's home")
+        return launch.home
+
     def _filtered(self, launch: ContainerLaunch, argv: list[str]) -> list[str]:
         return [self.helper("envfilter.sh"), *launch.allowed_env, *self.engine_env, "--", *argv]
 

@@ -8,6 +8,7 @@ gone with the container); elsewhere, a bind of a node-local RAM-backed directory
 (ch-run 0.31 mounts no other tmpfs).
 """
 
+from ..errors import SpecError
 from .base import ContainerLaunch, ContainerRuntime, register
 
 
@@ -15,6 +16,12 @@ from .base import ContainerLaunch, ContainerRuntime, register
 class Charliecloud(ContainerRuntime):
     name = "charliecloud"
     executable = "ch-run"
+
+    def home_inside(self, launch: ContainerLaunch) -> str:
+        """``ch-run --home`` puts the host home at /home/$USER."""
+        if not launch.user:
+            raise SpecError("user", "charliecloud needs the user's name for the home")
+        return f"/home/{launch.user}"
 
     def argv(self, launch: ContainerLaunch) -> list[str]:
         argv = [self.executable]

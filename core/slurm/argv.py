@@ -18,7 +18,7 @@ def sbatch_argv(job: BatchJob, script: str, sbatch: str = "sbatch") -> list[str]
         f"--job-name={job.name}",
         f"--partition={r.partition}",
         f"--nodes={r.nodes}",
-        "--ntasks-per-node=1",
+        f"--ntasks-per-node={job.tasks_per_node}",
         f"--cpus-per-task={r.cpus}",
         f"--time={r.minutes}",
         f"--chdir={job.workdir}",
@@ -39,6 +39,10 @@ def sbatch_argv(job: BatchJob, script: str, sbatch: str = "sbatch") -> list[str]
         argv.append(f"--signal=B:{job.warn_signal}")
     if job.comment:
         argv.append(f"--comment={job.comment}")
+    if job.array:
+        argv.append(f"--array={job.array}")
+    if job.after_ok:
+        argv.append(f"--dependency=afterok:{':'.join(job.after_ok)}")
     argv.extend(job.extra)
     argv.append(script)
     argv.extend(job.command)

@@ -124,7 +124,7 @@ def submit_body(job: BatchJob, env: dict[str, str]) -> dict:
            **{f"FUNICULAR_ARG_{i}": arg for i, arg in enumerate(job.command)}}
     desc: dict = {
         "name": job.name, "partition": r.partition, "nodes": [r.nodes, r.nodes],
-        "tasks_per_node": 1, "cpus_per_task": r.cpus, "time_limit": r.minutes,
+        "tasks_per_node": job.tasks_per_node, "cpus_per_task": r.cpus, "time_limit": r.minutes,
         "current_working_directory": job.workdir, "standard_output": job.output,
         "requeue": job.requeue, "environment": env,
     }
@@ -137,6 +137,10 @@ def submit_body(job: BatchJob, env: dict[str, str]) -> dict:
             desc[key] = getattr(r, key)
     if job.comment:
         desc["comment"] = job.comment
+    if job.array:
+        desc["array"] = job.array
+    if job.after_ok:
+        desc["dependency"] = f"afterok:{':'.join(job.after_ok)}"
     return {"job": desc, "script": batch_script(job.warn_signal)}
 
 

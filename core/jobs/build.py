@@ -1,0 +1,63 @@
+"""From a user's ``JobRequest`` and the ``JobSite`` to the ``BatchJob`` Slurm runs: pure.
+
+The job runs in its own directory under the home (``<jobs_dir>/<id>``), which is
+also its working directory unless the request names one, and where Slurm writes its
+output. Several tasks (nodes x tasks per node) or an MPI mode mean one container per
+task, started by srun (hybrid MPI: the image's MPI wires up through srun's PMI);
+Enroot through pyxis is an srun step already.
+"""
+
+from ..containers import ContainerLaunch, Scratch, get_runtime
+from ..errors import SpecError
+from ..spec import BatchJob, Resources
+from .site import JobSite
+from .spec import JobRequest
+
+
+def job_dir(site: JobSite, job_id: str) -> str:
+    """The job's directory relative to the home (the same in the notebook and on nodes)."""
+    return f"{site.jobs_dir.strip('/')}/{job_id}"
+
+
+def output_name(req: JobRequest) -> str:
+    return "slurm-%A_%a.log" if req.array else "slurm-%j.log"
+
+
+def batch_job(req: JobRequest, site: JobSite, *, job_id: str, user: str,
+              after_ok: tuple[str, ...] = ()) -> BatchJob:
+    """``after_ok``: the Slurm ids of the jobs ``req.after`` names."""
+    image = site.images.get(req.image)
+    if image is None:
+        raise SpecError("image", f"{req.image!r} is not in the catalog: "
+                        f"{', '.join(sorted(site.images)) or 'none'}")
+    engine = image.runtime or site.runtime
+    options = dict(site.runtime_options.get(engine, {}))
+    if site.helpers_dir:
+        options.setdefault("helpers_dir", site.helpers_dir)
+    runtime = get_runtime(engine, **options)
+    host_dir = f"{site.host_home.rstrip('/')}/{job_dir(site, job_id)}"
+    probe = ContainerLaunch(image=image.path, command=("true",), home=site.host_home,
+                            user=user)
+    inside_home = runtime.home_inside(probe)
+    inside_dir = f"{inside_home.rstrip('/')}/{job_dir(site, job_id)}"
+    scratch = Scratch(**site.scratch) if site.scratch else None
+    env = [*req.env, ("HOME", inside_home), ("FUNICULAR_JOB", job_id),
+           ("FUNICULAR_JOB_DIR", inside_dir)]
+    if scratch:
+        env += [("FUNICULAR_SCRATCH", scratch.target), ("TMPDIR", scratch.target)]
+    launch = ContainerLaunch(
+        image=image.path, command=req.command, env=tuple(env), home=site.host_home,
+        user=user, workdir=req.workdir or inside_dir, gpus=req.gpus > 0,
+        mpi=req.mpi, scratch=scratch)
+    argv = runtime.argv(launch)
+    tasks = req.nodes * req.tasks_per_node
+    if runtime.name != "enroot" and (tasks > 1 or req.mpi != "none"):
+        argv = ["srun", f"--mpi={site.pmi if req.mpi != 'none' else 'none'}", *argv]
+    return BatchJob(
+        name=req.name,
+        resources=Resources(partition=req.partition, nodes=req.nodes, cpus=req.cpus_per_task,
+                            memory_mb=req.memory_mb, gpus=req.gpus, minutes=req.minutes,
+                            account=req.account),
+        command=tuple(argv), workdir=host_dir, output=f"{host_dir}/{output_name(req)}",
+        comment=f"funicular job {job_id}", tasks_per_node=req.tasks_per_node,
+        array=req.array, after_ok=after_ok)

@@ -1,0 +1,67 @@
+"""What the site lets follow-on jobs use, handed from the hub to the notebook server.
+
+The spawner knows the site (image catalog, engines and their options, where the node
+helpers live, the user's home on the nodes); the extension in the notebook server
+does not, and must not be able to widen it. ``JobSite`` travels as one JSON value
+in the server's 0600 env file (``FUNICULAR_JOB_SITE``) and holds no secret.
+"""
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from .. import validate as v
+from ..containers.base import known_runtime
+from ..errors import SpecError
+
+BACKENDS = ("rest", "cli", "unicore")
+
+
+@dataclass(frozen=True)
+class SiteImage:
+    path: str
+    runtime: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class JobSite:
+    images: dict[str, SiteImage]
+    host_home: str  # the user's home as the compute nodes see it
+    runtime: str = "charliecloud"  # the engine for images that do not name one
+    runtime_options: dict[str, dict] = field(default_factory=dict)
+    helpers_dir: str | None = None
+    scratch: dict | None = None  # the spawner's volatile_scratch
+    backend: str = "rest"
+    slurmrestd_url: str | None = None  # as the notebook's node reaches it
+    unicore_url: str | None = None
+    pmi: str = "pmix"  # srun --mpi= for MPI jobs
+    jobs_dir: str = "funicular-jobs"  # each job's directory, under the home
+    partitions: tuple[str, ...] = ()  # offered in the launcher form; Slurm has the last word
+
+    def __post_init__(self):
+        v.path("host_home", self.host_home)
+        known_runtime("runtime", self.runtime)
+        for name, image in self.images.items():
+            v.name("image", name)
+            if image.runtime is not None:
+                known_runtime(f"image {name!r}", image.runtime)
+        if self.helpers_dir is not None:
+            v.path("helpers_dir", self.helpers_dir)
+        if self.backend not in BACKENDS:
+            raise SpecError("backend", f"{self.backend!r} is not one of {', '.join(BACKENDS)}")
+        v.name("pmi", self.pmi)
+        rel = self.jobs_dir
+        if not rel or rel.startswith("/") or ".." in rel.split("/"):
+            raise SpecError("jobs_dir", f"{rel!r} must be a relative path inside the home")
+        for p in self.partitions:
+            v.name("partitions", p)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "JobSite":
+        d = json.loads(text)
+        d["images"] = {k: SiteImage(**i) for k, i in d.get("images", {}).items()}
+        d["partitions"] = tuple(d.get("partitions", ()))
+        return cls(**d)
