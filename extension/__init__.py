@@ -1,8 +1,8 @@
 """The notebook-server side of Funicular: a Jupyter server extension.
 
-Auto-enabled on install (``jupyter_server_config.d/funicular.json``). In this
-version it tells the notebook where it runs (``/funicular/api/info``); the jobs
-and transfers APIs build on it.
+Auto-enabled on install (``jupyter_server_config.d/funicular.json``). It tells the notebook
+where it runs (``/funicular/api/info``) and owns the user's follow-on jobs
+(``/funicular/api/jobs``, see ``jobs``).
 """
 
 
@@ -11,10 +11,11 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    from . import shutdown, walltime
+    from . import jobs, shutdown, walltime
     from .handlers import setup_handlers
 
     walltime.install()
     shutdown.install()
     setup_handlers(serverapp.web_app)
+    jobs.setup(serverapp)
     serverapp.log.info("funicular extension loaded")

@@ -1,4 +1,4 @@
-"""The job-to-hub callback: a notebook job tells the hub where its server listens.
+"""Hub API for notebook jobs: where the server listens, and Slurm tokens for its jobs.
 
 Unlike batchspawner's callback, which sets any attribute the job sends, this one
 accepts exactly ``{"host": ..., "port": ...}``, only with the token of the very
@@ -49,6 +49,27 @@ class AddressHandler(APIHandler):
         self.write({"status": "ok", "end_time": spawner.end_epoch()})
 
 
+class SlurmTokenHandler(APIHandler):
+    """POST /hub/api/funicular/slurm-token -> {"token": JWT, "expires": epoch}
+
+    For a notebook server's jobs API: only with that server's own token, and only
+    ever a token of that server's user. Not logged, not stored."""
+
+    def check_xsrf_cookie(self):
+        return
+
+    async def post(self):
+        user = self.current_user
+        token = self.get_auth_token()
+        if user is None or not token or not hasattr(user, "spawners"):
+            raise web.HTTPError(403, "a server token is required")
+        spawner = _spawner_for_token(user, token)
+        if spawner is None or not spawner.active:
+            raise web.HTTPError(403, "this token belongs to no running server")
+        self.set_header("Cache-Control", "no-store")
+        self.write(spawner.slurm_token())
+
+
 def _spawner_for_token(user, token: str):
     from .spawner import FunicularSpawner
 
@@ -60,12 +81,13 @@ def _spawner_for_token(user, token: str):
     return None
 
 
-HANDLERS = [(r"/api/funicular/address", AddressHandler)]
+HANDLERS = [(r"/api/funicular/address", AddressHandler),
+            (r"/api/funicular/slurm-token", SlurmTokenHandler)]
 
 
 def register() -> None:
     """Add our API route to JupyterHub's (once), as the hub builds its handlers later."""
     from jupyterhub import apihandlers
 
-    if not any(h[0] == HANDLERS[0][0] for h in apihandlers.default_handlers):
-        apihandlers.default_handlers.extend(HANDLERS)
+    known = {h[0] for h in apihandlers.default_handlers}
+    apihandlers.default_handlers.extend(h for h in HANDLERS if h[0] not in known)

@@ -30,6 +30,7 @@ from funicular.core.spec import BatchJob
 
 from . import form, options, orphans, reattach
 from .endreason import JobEnd, explain
+from .jobsite import job_site, mint_token
 from .pending import pending_message
 from .profiles import Profile, load_profiles
 
@@ -188,6 +189,30 @@ class FunicularSpawner(Spawner):
     slurmrestd_service_user = Unicode(
         "slurm", help="Slurm user that read-only cluster queries (jobs, partitions, nodes, "
                       "reservations, associations) act as with slurm_backend='rest'.",
+    ).tag(config=True)
+
+    jobs_backend = Enum(
+        ["rest", "cli"], "rest",
+        help="""How notebook servers submit follow-on jobs (the jobs API of the server
+        extension). 'rest': slurmrestd with a short-lived token of the user's own that
+        the server fetches from the hub (needs slurmrestd_jwt_key; no Slurm commands or
+        munge in the image). 'cli': sbatch/squeue/scancel inside the container (the
+        image needs the Slurm client, and the node's munge socket and slurm.conf bound
+        in).""",
+    ).tag(config=True)
+
+    jobs_slurmrestd_url = Unicode(
+        "", help="""slurmrestd's URL as the compute nodes reach it, for follow-on jobs;
+        empty: slurmrestd_url.""",
+    ).tag(config=True)
+
+    jobs_token_lifespan = Integer(
+        900, min=60, help="""Seconds a slurmrestd token handed to a notebook server is
+        valid; the server asks the hub for a new one when a third is left.""",
+    ).tag(config=True)
+
+    jobs_mpi_plugin = Unicode(
+        "pmix", help="srun --mpi= plugin for follow-on jobs in an MPI mode.",
     ).tag(config=True)
 
     sbatch = Unicode("sbatch", help="sbatch command").tag(config=True)
@@ -462,10 +487,23 @@ class FunicularSpawner(Spawner):
         env = self.get_env()
         out = {k: str(v) for k, v in env.items()
                if k.startswith(_ENV_PREFIXES) or k in self.environment}
+        out["FUNICULAR_JOB_SITE"] = job_site(self, self._partition_names()).to_json()
         if self.slurm_backend == "rest" and self.walltime_warning:
             # slurmrestd cannot signal the batch shell: the extension warns by a timer
             out["FUNICULAR_WALLTIME_WARNING"] = str(self.walltime_warning)
         return out
+
+    def _partition_names(self) -> tuple[str, ...]:
+        """Partitions of the last cluster view (for the job launcher's form)."""
+        snap = getattr(self.cluster, "snapshot", None)
+        return tuple(sorted(getattr(snap, "partitions", None) or ()))
+
+    def slurm_token(self) -> dict:
+        """A short-lived slurmrestd token for this server's user (the jobs API)."""
+        if self.jobs_backend != "rest" or not self.slurmrestd_jwt_key:
+            raise web.HTTPError(404, "this hub hands out no Slurm tokens "
+                                "(jobs_backend='rest' and slurmrestd_jwt_key)")
+        return mint_token(self.slurmrestd_jwt_key, self.user.name, self.jobs_token_lifespan)
 
     async def _userfile(self, action: str, path: str, content: str = "") -> str:
         """write/remove/tail a file in the user's home, as the user (funicular.core.userfiles)."""

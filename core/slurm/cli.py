@@ -93,6 +93,21 @@ class SlurmCLI:
         m = re.search(r"CANCELLED by (\d+)", res.stdout)
         return int(m.group(1)) if m else None
 
+    async def accounting(self, job_id: str) -> list[dict[str, str]]:
+        """What slurmdbd kept of a job (and each task of an array): JobID, State,
+        ExitCode, Start, End, NodeList. For jobs slurmctld has forgotten."""
+        fields = ("JobID", "State", "ExitCode", "Start", "End", "NodeList")
+        res = await proc.run([self.sacct, "--noheader", "--parsable2", "--allocations",
+                              f"--jobs={job_id_arg(job_id)}", f"--format={','.join(fields)}"],
+                             timeout=self.timeout, env=proc.which_env())
+        if res.returncode != 0:
+            return []
+        rows = [dict(zip(fields, line.split("|"), strict=False))
+                for line in res.stdout.splitlines() if line.count("|") == len(fields) - 1]
+        for row in rows:  # "CANCELLED by 1001": the state word only
+            row["State"] = (row.get("State") or "UNKNOWN").split()[0]
+        return rows
+
     async def active_jobs(self) -> list[QueuedJob]:
         """Every pending, running or suspended job of the cluster (one squeue)."""
         res = await proc.run([self.squeue, "--noheader", "--states=PD,CF,R,S",

@@ -11,8 +11,10 @@ Request bodies and response parsing are pure functions (``submit_body``,
 """
 
 import base64
+import dataclasses
 import hashlib
 import hmac
+import inspect
 import json
 import pathlib
 import pwd
@@ -162,6 +164,21 @@ def job_info(j: dict) -> JobInfo:
                    name=str(j.get("name") or ""))
 
 
+def accounting_record(j: dict) -> dict[str, str]:
+    """A slurmdbd job (``/slurmdb/.../job/ID``) as the sacct fields ``accounting`` gives."""
+    task = j.get("array", {}).get("task_id")
+    parent = j.get("array", {}).get("job_id")
+    job_id = f"{parent}_{task}" if parent and isinstance(task, int) and task < _NO_VALUE \
+        else str(j.get("job_id"))
+    code = j.get("exit_code") or {}
+    rc, sig = code.get("return_code"), code.get("signal", {}).get("signal_id")
+    t = j.get("time") or {}
+    return {"JobID": job_id, "State": str((j.get("state") or {}).get("current") or "UNKNOWN"),
+            "ExitCode": f"{rc}:{sig or 0}" if isinstance(rc, int) else "",
+            "Start": _iso(t.get("start")) or "", "End": _iso(t.get("end")) or "",
+            "NodeList": str(j.get("nodes") or "")}
+
+
 def describe_job(j: dict) -> dict[str, str]:
     """The keys of ``scontrol show job`` that the spawner reads, from a REST job."""
     code = j.get("exit_code")
@@ -231,8 +248,10 @@ class SlurmREST:
 
     async def _call(self, method: str, path: str, *, user: str | None = None,
                     body: dict | None = None, ok_errors: tuple[int, ...] = ()) -> dict:
-        headers = {"Content-Type": "application/json",
-                   **self.tokens.headers(user or self.service_user)}
+        auth = self.tokens.headers(user or self.service_user)
+        if inspect.isawaitable(auth):  # tokens fetched on demand (a notebook's, from the hub)
+            auth = await auth
+        headers = {"Content-Type": "application/json", **auth}
         req = HTTPRequest(self.url + path, method=method, headers=headers,
                           body=json.dumps(body) if body is not None else None,
                           request_timeout=self.timeout, connect_timeout=self.timeout)
@@ -270,13 +289,34 @@ class SlurmREST:
         return str(job_id)
 
     async def query(self, job_ids: Iterable[str]) -> dict[str, JobInfo]:
-        """One request for all jobs (``GET /jobs``), filtered to the ones asked for."""
+        """One request for all jobs (``GET /jobs``), filtered to the ones asked for.
+        The tasks of an array job asked for by its id come as ``ID_TASK`` (and the
+        ones still pending as one ``ID_[RANGE]``), as squeue names them."""
         ids = {str(j) for j in job_ids}
         if not ids:
             return {}
         data = await self._call("GET", f"/slurm/{API}/jobs")
-        return {str(j["job_id"]): job_info(j) for j in data.get("jobs") or []
-                if str(j.get("job_id")) in ids}
+        out = {}
+        for j in data.get("jobs") or []:
+            info = job_info(j)
+            parent = str(j.get("array_job_id") or "")
+            if info.job_id in ids:
+                out[info.job_id] = info
+            elif parent in ids and parent != "0":
+                task = j.get("array_task_id")
+                key = f"{parent}_{task}" if isinstance(task, int) and task < _NO_VALUE \
+                    else f"{parent}_[{j.get('array_task_string') or ''}]"
+                out[key] = dataclasses.replace(info, job_id=key)
+        return out
+
+    async def accounting(self, job_id: str) -> list[dict[str, str]]:
+        """What slurmdbd kept of a job (and each task of an array): JobID, State,
+        ExitCode, Start, End, NodeList. For jobs slurmctld has forgotten."""
+        try:
+            data = await self._call("GET", f"/slurmdb/{API}/job/{job_id_arg(job_id)}")
+        except SlurmError:
+            return []
+        return [accounting_record(j) for j in data.get("jobs") or []]
 
     async def cancel(self, job_id: str, *, user: str, signal: str | None = None) -> None:
         path = f"/slurm/{API}/job/{job_id_arg(job_id)}"

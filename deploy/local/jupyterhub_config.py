@@ -59,10 +59,13 @@ c.JupyterHub.allow_named_servers = True
 c.FunicularSpawner.become = "sudo"
 # FUNICULAR_SLURM_BACKEND=rest: submit, query and cancel through slurmrestd, as each
 # user, with tokens the hub signs with the cluster's JWT key
+c.FunicularSpawner.slurmrestd_url = "http://127.0.0.1:6820"
+c.FunicularSpawner.slurmrestd_jwt_key = str(box / "slurm/state/jwt_hs256.key")
 if os.environ.get("FUNICULAR_SLURM_BACKEND") == "rest":
     c.FunicularSpawner.slurm_backend = "rest"
-    c.FunicularSpawner.slurmrestd_url = "http://127.0.0.1:6820"
-    c.FunicularSpawner.slurmrestd_jwt_key = str(box / "slurm/state/jwt_hs256.key")
+# notebook servers submit follow-on jobs through slurmrestd, as the nodes reach it
+c.FunicularSpawner.jobs_backend = "rest"
+c.FunicularSpawner.jobs_slurmrestd_url = "http://slurmctl:6820"
 # tests run their own hub next to the demo one: separate per-user files and job names
 c.FunicularSpawner.state_dir = os.environ.get("FUNICULAR_STATE_DIR", ".funicular/servers")
 c.FunicularSpawner.job_name_prefix = os.environ.get("FUNICULAR_JOB_PREFIX", "funicular")

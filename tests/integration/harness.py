@@ -212,6 +212,20 @@ class Hub:
         return requests.get(self.url + prefix + path.lstrip("/"), timeout=30,
                             headers={"Authorization": f"token {self.token}"})
 
+    def user_token(self, user: str) -> str:
+        """An API token of the user's own (what a notebook or a script of theirs holds)."""
+        r = self.api("POST", f"/users/{user}/tokens", json={"note": "test", "expires_in": 3600})
+        assert r.status_code in (200, 201), r.text
+        return r.json()["token"]
+
+    def as_user(self, method: str, user: str, path: str, token: str, name: str = "",
+                **kw) -> requests.Response:
+        """A request to a user's server through the proxy with the given token."""
+        prefix = f"user/{user}/{name}/" if name else f"user/{user}/"
+        return requests.request(method, self.url + prefix + path.lstrip("/"),
+                                headers={"Authorization": f"token {token}"},
+                                timeout=kw.pop("timeout", 30), allow_redirects=False, **kw)
+
     def login(self, user: str) -> requests.Session:
         """Log in through the hub's login form with the user's PAM password."""
         s = requests.Session()

@@ -198,9 +198,9 @@ slurm_daemons() {
   if ! alive "$S/run/slurmrestd.pid" slurmrestd; then
     id slurmrestd >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin slurmrestd
     SLURM_JWT=daemon nohup /usr/sbin/slurmrestd -a rest_auth/jwt -s openapi/v0.0.38,openapi/dbv0.0.38 \
-      -u slurmrestd 127.0.0.1:$REST_PORT >> "$S/log/slurmrestd.log" 2>&1 < /dev/null &
+      -u slurmrestd 127.0.0.1:$REST_PORT "$HOSTIP:$REST_PORT" >> "$S/log/slurmrestd.log" 2>&1 < /dev/null &
     echo $! > "$S/run/slurmrestd.pid"
-    say "slurmrestd started on 127.0.0.1:$REST_PORT"
+    say "slurmrestd started on 127.0.0.1:$REST_PORT and $HOSTIP:$REST_PORT (the nodes)"
   fi
 }
 

@@ -1,0 +1,64 @@
+"""One small interface for every way a notebook server submits jobs.
+
+A backend submits a built ``BatchJob`` as the notebook's user, reports the state of
+many jobs in one call, cancels, and asks accounting about jobs the scheduler has
+forgotten. Backends register by name, like the container engines.
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from funicular.core.jobs import JobSite
+from funicular.core.spec import BatchJob
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """One job, or one task of an array (``ID_TASK``), as the scheduler sees it."""
+
+    key: str
+    state: str
+    reason: str | None = None
+    nodes: str | None = None
+    start: str | None = None
+    end: str | None = None
+    exit_code: str | None = None
+
+
+class JobBackend:
+    name: ClassVar[str] = ""
+
+    def __init__(self, site: JobSite, user: str, env: dict[str, str]):
+        self.site = site
+        self.user = user
+
+    async def submit(self, job: BatchJob) -> str:
+        raise NotImplementedError
+
+    async def states(self, backend_ids: list[str]) -> dict[str, list[TaskState]]:
+        """For each id the scheduler still knows: its task states (one for a plain
+        job). Ids it does not know are absent. Raises when it cannot be asked."""
+        raise NotImplementedError
+
+    async def accounting(self, backend_id: str) -> list[TaskState]:
+        """The final states of a job the scheduler no longer lists; [] if unknown."""
+        raise NotImplementedError
+
+    async def cancel(self, backend_id: str) -> None:
+        raise NotImplementedError
+
+
+_registry: dict[str, type[JobBackend]] = {}
+
+
+def register(cls: type[JobBackend]) -> type[JobBackend]:
+    _registry[cls.name] = cls
+    return cls
+
+
+def get_backend(name: str, site: JobSite, user: str, env: dict[str, str]) -> JobBackend:
+    from . import slurm_cli, slurm_rest  # noqa: F401  (they register themselves)
+
+    if name not in _registry:
+        raise ValueError(f"unknown jobs backend {name!r}; known: {', '.join(sorted(_registry))}")
+    return _registry[name](site, user, env)

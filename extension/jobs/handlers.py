@@ -1,0 +1,205 @@
+"""REST API of the job service under the server's base URL, with Jupyter's own auth
+and XSRF rules (a notebook server belongs to one user: only that user gets here).
+
+    GET  /funicular/api/jobs                     the user's jobs, newest first
+    POST /funicular/api/jobs                     submit (a JobRequest as JSON) -> 201
+    GET  /funicular/api/jobs/site                images, partitions, backend: for forms
+    GET  /funicular/api/jobs/events              change stream (server-sent events)
+    GET  /funicular/api/jobs/ID                  one job
+    POST /funicular/api/jobs/ID/cancel           cancel -> 202
+    GET  /funicular/api/jobs/ID/logs             ?offset=N | ?tail=N, &task=K for arrays,
+                                                 &follow=1 streams (server-sent events)
+    GET  /funicular/api/jobs/ID/outputs          files in the job's directory
+"""
+
+import asyncio
+import json
+import re
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from funicular.core.errors import SlurmError, SpecError
+
+_ID = r"(j[0-9a-f]{12})"
+KEEPALIVE = 15.0  # seconds between comments on an idle stream (proxies close quiet ones)
+
+
+class _JobsHandler(APIHandler):
+    @property
+    def jobs(self):
+        service = self.settings.get("funicular_jobs")
+        if service is None:
+            raise web.HTTPError(503, self.settings.get("funicular_jobs_error")
+                                or "jobs are not configured for this server")
+        return service
+
+    def _job(self, job_id: str):
+        rec = self.jobs.get(job_id)
+        if rec is None:
+            raise web.HTTPError(404, f"no job {job_id}")
+        return rec
+
+    def _int_arg(self, name: str, lo: int = 0, hi: int = 1 << 62) -> int | None:
+        raw = self.get_argument(name, None)
+        if raw is None:
+            return None
+        if not re.fullmatch(r"\d{1,19}", raw) or not lo <= int(raw) <= hi:
+            raise web.HTTPError(400, f"{name} must be a whole number in {lo}..{hi}")
+        return int(raw)
+
+    def write_error(self, status_code, **kwargs):
+        exc = kwargs.get("exc_info", (None, None))[1]
+        self.set_header("Content-Type", "application/json")
+        body = {"status": status_code, "message": getattr(exc, "log_message", None)
+                or self._reason}
+        if isinstance(exc, _SpecHTTPError):
+            body["field"] = exc.field
+        self.finish(json.dumps(body))
+
+
+class _SpecHTTPError(web.HTTPError):
+    def __init__(self, err: SpecError):
+        super().__init__(400, str(err))
+        self.field = err.field
+
+
+class JobsHandler(_JobsHandler):
+    @web.authenticated
+    def get(self):
+        self.finish(json.dumps({"jobs": [r.to_json() for r in self.jobs.jobs()]}))
+
+    @web.authenticated
+    async def post(self):
+        try:
+            body = json.loads(self.request.body or b"null")
+        except ValueError:
+            raise web.HTTPError(400, "the body must be JSON") from None
+        try:
+            rec = await self.jobs.submit(body)
+        except SpecError as e:
+            raise _SpecHTTPError(e) from None
+        except SlurmError as e:
+            raise web.HTTPError(502, f"the scheduler refused the job: {e}") from None
+        self.set_status(201)
+        self.finish(json.dumps(rec.to_json()))
+
+
+class SiteHandler(_JobsHandler):
+    @web.authenticated
+    def get(self):
+        site = self.jobs.site
+        self.finish(json.dumps({
+            "backend": self.jobs.backend.name, "partitions": list(site.partitions),
+            "images": {k: {"description": i.description, "runtime": i.runtime or site.runtime}
+                       for k, i in sorted(site.images.items())}}))
+
+
+class JobHandler(_JobsHandler):
+    @web.authenticated
+    def get(self, job_id):
+        self.finish(json.dumps(self._job(job_id).to_json()))
+
+
+class CancelHandler(_JobsHandler):
+    @web.authenticated
+    async def post(self, job_id):
+        self._job(job_id)
+        try:
+            rec = await self.jobs.cancel(job_id)
+        except SlurmError as e:
+            raise web.HTTPError(502, f"the scheduler did not cancel the job: {e}") from None
+        self.set_status(202)
+        self.finish(json.dumps(rec.to_json()))
+
+
+class OutputsHandler(_JobsHandler):
+    @web.authenticated
+    def get(self, job_id):
+        rec = self._job(job_id)
+        self.finish(json.dumps({"dir": rec.dir, "files": self.jobs.outputs(rec)}))
+
+
+class _Stream(_JobsHandler):
+    """Server-sent events: ``event: NAME`` / ``data: JSON`` blocks."""
+
+    def _start_stream(self):
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+
+    async def send(self, name: str, data: dict) -> None:
+        self.write(f"event: {name}\ndata: {json.dumps(data)}\n\n")
+        await self.flush()
+
+
+class LogsHandler(_Stream):
+    @web.authenticated
+    async def get(self, job_id):
+        rec = self._job(job_id)
+        offset = self._int_arg("offset") or 0
+        task = self._int_arg("task", 0, 1 << 20)
+        tail = self._int_arg("tail", 0, 100000)
+        try:
+            chunk = self.jobs.read_log(rec, offset, task, tail)
+        except SpecError as e:
+            raise _SpecHTTPError(e) from None
+        if self.get_argument("follow", "0") not in ("1", "true"):
+            self.finish(json.dumps(chunk))
+            return
+        self._start_stream()
+        idle = 0.0
+        try:
+            while True:
+                if chunk["data"] or idle >= KEEPALIVE:
+                    await self.send("log", chunk)
+                    idle = 0.0
+                if chunk["final"] and not chunk["data"]:
+                    await self.send("end", {"offset": chunk["offset"],
+                                            "state": self.jobs.get(job_id).state})
+                    break
+                if not chunk["data"]:
+                    await asyncio.sleep(0.5)
+                    idle += 0.5
+                rec = self.jobs.get(job_id)
+                chunk = self.jobs.read_log(rec, chunk["offset"], task)
+        except StreamClosedError:
+            return
+        self.finish()
+
+
+class EventsHandler(_Stream):
+    @web.authenticated
+    async def get(self):
+        service = self.jobs
+        queue = service.listen()
+        self._start_stream()
+        try:
+            await self.send("snapshot", {"jobs": [r.to_json() for r in service.jobs()]})
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), KEEPALIVE)
+                except TimeoutError:
+                    self.write(": keepalive\n\n")
+                    await self.flush()
+                    continue
+                await self.send(event["type"], event)
+        except StreamClosedError:
+            pass
+        finally:
+            service.unlisten(queue)
+
+
+def setup_handlers(web_app) -> None:
+    base = url_path_join(web_app.settings["base_url"], "funicular/api/jobs")
+    web_app.add_handlers(".*$", [
+        (base, JobsHandler),
+        (f"{base}/site", SiteHandler),
+        (f"{base}/events", EventsHandler),
+        (f"{base}/{_ID}", JobHandler),
+        (f"{base}/{_ID}/cancel", CancelHandler),
+        (f"{base}/{_ID}/logs", LogsHandler),
+        (f"{base}/{_ID}/outputs", OutputsHandler),
+    ])

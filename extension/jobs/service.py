@@ -1,0 +1,208 @@
+"""The notebook server's job service: submit, track, cancel, read logs, tell listeners.
+
+One poll loop per server asks the backend about all unfinished jobs in one call
+(every ``poll_interval`` seconds while any is unfinished, soon after a submit or
+cancel, rarely when all are done), stores what changed and pushes each change to
+every listener of the change stream: widgets and pages never poll Slurm.
+"""
+
+import asyncio
+import logging
+import os
+import time
+
+from funicular.core.errors import SlurmError, SpecError
+from funicular.core.jobs import JobSite, batch_job, from_json, job_dir
+
+from .backends.base import JobBackend
+from .states import summarize
+from .store import JobRecord, JobStore, new_id
+
+log = logging.getLogger("funicular.jobs")
+LOG_CHUNK = 1 << 20  # at most this much of a log per request
+
+
+class JobService:
+    def __init__(self, store: JobStore, backend: JobBackend, site: JobSite, *, user: str,
+                 home: str, poll_interval: float = 2.0, idle_interval: float = 60.0):
+        self.store = store
+        self.backend = backend
+        self.site = site
+        self.user = user
+        self.home = home.rstrip("/")  # the home as this server sees it
+        self.poll_interval = poll_interval
+        self.idle_interval = idle_interval
+        self._listeners: set[asyncio.Queue] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.polls = 0
+
+    # ------------------------------------------------------------------ requests
+    async def submit(self, body: object) -> JobRecord:
+        """Validate, build, then submit. A SpecError changes nothing; a scheduler
+        that refuses leaves a record in SUBMIT_FAILED with its words."""
+        req = from_json(body)
+        after_ok = []
+        for ref in req.after:
+            dep = self.store.get(ref)
+            if dep is None or not dep.backend_id:
+                raise SpecError("after", f"{ref!r} is none of your submitted jobs")
+            if dep.backend != self.backend.name:
+                raise SpecError("after", f"{ref!r} ran through {dep.backend}, this job "
+                                f"through {self.backend.name}")
+            after_ok.append(dep.backend_id)
+        rec = JobRecord(id=new_id(), backend=self.backend.name, name=req.name,
+                        request=req.to_json(), dir="")
+        rec.dir = job_dir(self.site, rec.id)
+        job = batch_job(req, self.site, job_id=rec.id, user=self.user,
+                        after_ok=tuple(after_ok))
+        os.makedirs(self.path(rec), mode=0o700)
+        self.store.put(rec)
+        try:
+            rec.backend_id = await self.backend.submit(job)
+        except (SlurmError, OSError, TimeoutError) as e:
+            rec.state, rec.error = "SUBMIT_FAILED", str(e)
+            self._changed(rec)
+            raise SlurmError(str(e)) from None
+        rec.state = "PENDING"
+        self._changed(rec)
+        self.hurry()
+        return rec
+
+    def jobs(self) -> list[JobRecord]:
+        return self.store.recent()
+
+    def get(self, job_id: str) -> JobRecord | None:
+        return self.store.get(job_id)
+
+    async def cancel(self, job_id: str) -> JobRecord | None:
+        rec = self.store.get(job_id)
+        if rec is None or rec.final or not rec.backend_id:
+            return rec
+        await self.backend.cancel(rec.backend_id)
+        self.hurry()
+        return rec
+
+    def path(self, rec: JobRecord, name: str = "") -> str:
+        return f"{self.home}/{rec.dir}" + (f"/{name}" if name else "")
+
+    def log_name(self, rec: JobRecord, task: int | None) -> str:
+        if rec.request.get("array"):
+            if task is None:
+                raise SpecError("task", "this job is an array: name the task")
+            return f"slurm-{rec.backend_id}_{task}.log"
+        return f"slurm-{rec.backend_id}.log"
+
+    def read_log(self, rec: JobRecord, offset: int = 0, task: int | None = None,
+                 tail: int | None = None) -> dict:
+        """Bytes of the job's output from ``offset`` (or its last ``tail`` lines)."""
+        path = self.path(rec, self.log_name(rec, task))
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if tail is not None:
+                    start = max(0, size - LOG_CHUNK)
+                    f.seek(start)
+                    data = f.read(LOG_CHUNK)
+                    data = b"\n".join(data.split(b"\n")[-tail - 1:]) if tail else b""
+                    offset = size
+                else:
+                    f.seek(min(offset, size))
+                    data = f.read(LOG_CHUNK)
+                    offset = min(offset, size) + len(data)
+        except FileNotFoundError:
+            data, size = b"", 0
+        return {"data": data.decode(errors="replace"), "offset": offset, "size": size,
+                "final": rec.final}
+
+    def outputs(self, rec: JobRecord) -> list[dict]:
+        out = []
+        root = self.path(rec)
+        for dirpath, _dirs, files in os.walk(root):
+            for name in sorted(files):
+                full = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(full)
+                except OSError:
+                    continue
+                out.append({"path": os.path.relpath(full, root), "size": st.st_size,
+                            "modified": st.st_mtime})
+        return out
+
+    # ------------------------------------------------------------------ change stream
+    def listen(self) -> asyncio.Queue:
+        q: asyncio.Queue = asyncio.Queue(maxsize=1000)
+        self._listeners.add(q)
+        return q
+
+    def unlisten(self, q: asyncio.Queue) -> None:
+        self._listeners.discard(q)
+
+    def _changed(self, rec: JobRecord) -> None:
+        self.store.put(rec)
+        event = {"type": "job", "job": rec.to_json(), "time": time.time()}
+        for q in list(self._listeners):
+            try:
+                q.put_nowait(event)
+            except asyncio.QueueFull:  # a listener that stopped reading
+                self._listeners.discard(q)
+
+    # ------------------------------------------------------------------ polling
+    def hurry(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                busy = await self.poll()
+            except Exception as e:  # the scheduler or network: keep going
+                log.warning("polling the %s backend: %s", self.backend.name, e)
+                busy = True
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(),
+                                       self.poll_interval if busy else self.idle_interval)
+                await asyncio.sleep(0.2)  # let a submit's or cancel's effect show first
+            except TimeoutError:
+                pass
+
+    async def poll(self) -> bool:
+        """One look at every unfinished job; True while any is unfinished."""
+        recs = [r for r in self.store.unfinished() if r.backend_id]
+        if not recs:
+            return False
+        self.polls += 1
+        states = await self.backend.states([r.backend_id for r in recs])
+        for rec in recs:
+            tasks = states.get(rec.backend_id)
+            if tasks is None:  # forgotten by the scheduler: what did accounting keep?
+                tasks = await self.backend.accounting(rec.backend_id)
+                if not tasks:
+                    continue
+            s = summarize(tasks)
+            if s.state not in ("RUNNING", "PENDING") and s.exit_code is None \
+                    and s.state != "UNKNOWN":
+                acct = summarize(await self.backend.accounting(rec.backend_id) or tasks)
+                s = acct if acct.state == s.state else s
+            new = (s.state, s.reason, s.nodes or rec.nodes, s.started or rec.started,
+                   s.ended, s.exit_code or rec.exit_code, s.expected_start, s.tasks)
+            old = (rec.state, rec.reason, rec.nodes, rec.started, rec.ended, rec.exit_code,
+                   rec.expected_start, rec.tasks)
+            if new != old:
+                (rec.state, rec.reason, rec.nodes, rec.started, rec.ended, rec.exit_code,
+                 rec.expected_start, rec.tasks) = new
+                self._changed(rec)
+        return any(not r.final for r in recs)

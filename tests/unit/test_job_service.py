@@ -1,0 +1,146 @@
+"""The notebook server's job service: records that outlive the server, one state for
+an array's tasks, submissions refused before anything changes, changes pushed to
+listeners. The scheduler here is a recording stand-in; the real one is in
+tests/integration/test_jobs.py."""
+
+import asyncio
+import os
+
+import pytest
+
+from funicular.core.errors import SlurmError, SpecError
+from funicular.core.jobs import JobSite, SiteImage
+from funicular.extension.jobs.backends.base import JobBackend, TaskState
+from funicular.extension.jobs.service import JobService
+from funicular.extension.jobs.states import summarize
+from funicular.extension.jobs.store import JobRecord, JobStore
+
+SITE = JobSite(images={"sim": SiteImage("/apps/sim")}, host_home="/users/alice")
+GOOD = {"image": "sim", "partition": "mc", "command": ["true"]}
+
+
+class Scheduler(JobBackend):
+    """Answers with whatever the test put in ``tasks``; records submissions."""
+
+    name = "rest"
+
+    def __init__(self):
+        super().__init__(SITE, "alice", {})
+        self.submitted, self.tasks, self.acct, self.refuse = [], {}, {}, None
+
+    async def submit(self, job):
+        if self.refuse:
+            raise SlurmError(self.refuse)
+        self.submitted.append(job)
+        return str(100 + len(self.submitted))
+
+    async def states(self, ids):
+        return {i: self.tasks[i] for i in ids if i in self.tasks}
+
+    async def accounting(self, backend_id):
+        return self.acct.get(backend_id, [])
+
+    async def cancel(self, backend_id):
+        self.tasks[backend_id] = [TaskState(backend_id, "CANCELLED")]
+
+
+@pytest.fixture
+def service(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    return JobService(JobStore(str(tmp_path / "data/jobs.sqlite")), Scheduler(), SITE,
+                      user="alice", home=str(home))
+
+
+def test_summaries_of_plain_jobs_and_arrays():
+    assert summarize([TaskState("7", "PENDING", "Priority", start="2026-11-23T14:00:00")]) \
+        .expected_start == "2026-11-23T14:00:00"
+    s = summarize([TaskState("7_0", "COMPLETED", nodes="mc1", exit_code="0:0"),
+                   TaskState("7_1", "RUNNING", nodes="mc2"),
+                   TaskState("7_[2-5%2]", "PENDING", "JobArrayTaskLimit")])
+    assert s.state == "RUNNING" and s.nodes == "mc2"
+    assert s.tasks == {"COMPLETED": 1, "RUNNING": 1, "PENDING": 4}
+    s = summarize([TaskState("7_0", "COMPLETED", exit_code="0:0"),
+                   TaskState("7_1", "FAILED", exit_code="3:0"),
+                   TaskState("7_2", "CANCELLED")])
+    assert (s.state, s.exit_code) == ("CANCELLED", "3:0")
+    assert summarize([TaskState("7_0", "COMPLETED"), TaskState("7_1", "COMPLETED")]).state \
+        == "COMPLETED"
+    assert summarize([]).state == "UNKNOWN"
+
+
+def test_store_outlives_its_process(tmp_path):
+    path = str(tmp_path / "d/jobs.sqlite")
+    store = JobStore(path)
+    store.put(JobRecord(id="jabc123abc123", backend="rest", name="x", request={"a": 1},
+                        dir="funicular-jobs/jabc123abc123", state="RUNNING", tasks={"R": 1}))
+    store.close()
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    again = JobStore(path).get("jabc123abc123")
+    assert again.request == {"a": 1} and again.tasks == {"R": 1} and not again.final
+
+
+def test_refused_requests_change_nothing(service, tmp_path):
+    for bad in ({**GOOD, "command": "true; rm -rf ~"}, {**GOOD, "image": "other"},
+                {**GOOD, "after": ["jffffffffffff"]}):
+        with pytest.raises(SpecError):
+            asyncio.run(service.submit(bad))
+    assert service.jobs() == [] and service.backend.submitted == []
+    assert not (tmp_path / "home/funicular-jobs").exists()
+
+
+def test_scheduler_refusal_is_recorded_in_its_words(service):
+    service.backend.refuse = "Invalid partition name specified"
+    with pytest.raises(SlurmError, match="Invalid partition"):
+        asyncio.run(service.submit(GOOD))
+    (rec,) = service.jobs()
+    assert rec.state == "SUBMIT_FAILED" and rec.final and "Invalid partition" in rec.error
+
+
+def test_changes_reach_listeners_and_dependencies_map_to_slurm_ids(service):
+    async def scenario():
+        queue = service.listen()
+        first = await service.submit(GOOD)
+        second = await service.submit({**GOOD, "after": [first.id]})
+        assert service.backend.submitted[1].after_ok == (first.backend_id,)
+        service.backend.tasks[first.backend_id] = [TaskState(first.backend_id, "RUNNING",
+                                                             nodes="mc1")]
+        service.backend.tasks[second.backend_id] = [TaskState(second.backend_id, "PENDING",
+                                                              "Dependency")]
+        assert await service.poll() is True
+        # forgotten by the scheduler: accounting has the end
+        del service.backend.tasks[first.backend_id]
+        service.backend.acct[first.backend_id] = [TaskState(first.backend_id, "COMPLETED",
+                                                            exit_code="0:0")]
+        await service.poll()
+        await service.poll()  # nothing new: no event
+        events = []
+        while not queue.empty():
+            events.append(queue.get_nowait()["job"])
+        return first, second, events
+
+    first, second, events = asyncio.run(scenario())
+    seen = [(e["id"], e["state"], e["reason"]) for e in events]
+    assert seen[:2] == [(first.id, "PENDING", None), (second.id, "PENDING", None)]
+    assert sorted(seen[2:4]) == sorted([(first.id, "RUNNING", None),
+                                        (second.id, "PENDING", "Dependency")])
+    assert seen[4:] == [(first.id, "COMPLETED", None)]
+    assert service.get(second.id).reason == "Dependency"
+    assert service.get(first.id).exit_code == "0:0" and service.get(first.id).final
+
+
+def test_logs_by_offset_tail_and_array_task(service):
+    rec = asyncio.run(service.submit(GOOD))
+    log = service.path(rec, f"slurm-{rec.backend_id}.log")
+    with open(log, "w") as f:
+        f.write("one\ntwo\nthree\n")
+    first = service.read_log(rec, 0)
+    assert first["data"] == "one\ntwo\nthree\n" and first["offset"] == 14
+    with open(log, "a") as f:
+        f.write("four\n")
+    assert service.read_log(rec, first["offset"])["data"] == "four\n"
+    assert service.read_log(rec, tail=2)["data"] == "three\nfour\n"
+    sweep = asyncio.run(service.submit({**GOOD, "array": "0-3"}))
+    with pytest.raises(SpecError):
+        service.read_log(sweep, 0)
+    assert service.read_log(sweep, 0, task=1)["data"] == ""
