@@ -40,10 +40,13 @@ class SlurmCLI:
         self.sacctmgr = sacctmgr
         self.timeout = timeout
 
-    async def submit(self, job: BatchJob, *, user: str, script: str) -> str:
-        """Submit as ``user``; returns the job id."""
+    async def submit(self, job: BatchJob, *, user: str, script: str,
+                     home: str | None = None) -> str:
+        """Submit as ``user``; returns the job id. ``home``: $HOME for the job (sbatch
+        exports its environment), where it is not what ``become`` sets."""
         argv = as_user(self.become, user) + sbatch_argv(job, script, self.sbatch)
-        res = await proc.run(argv, timeout=self.timeout, env=proc.which_env())
+        env = proc.which_env({"HOME": home} if home else None)
+        res = await proc.run(argv, timeout=self.timeout, env=env)
         job_id = res.stdout.strip().split(";")[0]
         if res.returncode != 0 or not job_id.isdigit():
             raise SlurmError(f"sbatch failed (exit {res.returncode}): {res.stderr.strip()}")

@@ -272,15 +272,20 @@ class SlurmREST:
                              f"{words or (resp.error and str(resp.error)) or ''}".rstrip())
         return data
 
-    async def submit(self, job: BatchJob, *, user: str, script: str | None = None) -> str:
+    async def submit(self, job: BatchJob, *, user: str, script: str | None = None,
+                     home: str | None = None) -> str:
         """Submit as ``user``; ``script`` (the CLI's launcher path) is not used: the
-        REST launcher is ``LAUNCHER``."""
-        # what sbatch run as the user would export: ch-run needs $USER
+        REST launcher is ``LAUNCHER``. ``home``: the user's home on the nodes, where
+        this process's passwd may not know it (inside a container)."""
+        # what sbatch run as the user would export: ch-run needs $USER and $HOME
         env = proc.which_env({"USER": user, "LOGNAME": user})
-        try:
-            env["HOME"] = pwd.getpwnam(user).pw_dir
-        except KeyError:
-            pass
+        if home:
+            env["HOME"] = home
+        else:
+            try:
+                env["HOME"] = pwd.getpwnam(user).pw_dir
+            except KeyError:
+                pass
         body = submit_body(job, env)
         data = await self._call("POST", f"/slurm/{API}/job/submit", user=user, body=body)
         job_id = data.get("job_id")
@@ -300,13 +305,13 @@ class SlurmREST:
         for j in data.get("jobs") or []:
             info = job_info(j)
             parent = str(j.get("array_job_id") or "")
-            if info.job_id in ids:
-                out[info.job_id] = info
-            elif parent in ids and parent != "0":
+            if parent in ids and parent != "0":  # a task (the last one has the array's id)
                 task = j.get("array_task_id")
                 key = f"{parent}_{task}" if isinstance(task, int) and task < _NO_VALUE \
                     else f"{parent}_[{j.get('array_task_string') or ''}]"
                 out[key] = dataclasses.replace(info, job_id=key)
+            elif info.job_id in ids:
+                out[info.job_id] = info
         return out
 
     async def accounting(self, job_id: str) -> list[dict[str, str]]:

@@ -7,6 +7,7 @@ every listener of the change stream: widgets and pages never poll Slurm.
 """
 
 import asyncio
+import dataclasses
 import logging
 import os
 import time
@@ -193,10 +194,12 @@ class JobService:
                 if not tasks:
                     continue
             s = summarize(tasks)
-            if s.state not in ("RUNNING", "PENDING") and s.exit_code is None \
-                    and s.state != "UNKNOWN":
-                acct = summarize(await self.backend.accounting(rec.backend_id) or tasks)
-                s = acct if acct.state == s.state else s
+            if s.state not in ("RUNNING", "PENDING", "UNKNOWN") and s.exit_code is None:
+                # ended: the exit code is in accounting (the tasks' states stay squeue's,
+                # which lists every task of an array)
+                acct = summarize(await self.backend.accounting(rec.backend_id))
+                if acct.state == s.state:
+                    s = dataclasses.replace(s, exit_code=acct.exit_code)
             new = (s.state, s.reason, s.nodes or rec.nodes, s.started or rec.started,
                    s.ended, s.exit_code or rec.exit_code, s.expected_start, s.tasks)
             old = (rec.state, rec.reason, rec.nodes, rec.started, rec.ended, rec.exit_code,

@@ -23,7 +23,9 @@ class SlurmBackend(JobBackend):
     script: str | None = None
 
     async def submit(self, job: BatchJob) -> str:
-        return await self.slurm.submit(job, user=self.user, script=self.script)
+        # the home as the nodes see it: a container's passwd may say otherwise
+        return await self.slurm.submit(job, user=self.user, script=self.script,
+                                       home=self.site.host_home)
 
     async def states(self, backend_ids: list[str]) -> dict[str, list[TaskState]]:
         out: dict[str, list[TaskState]] = {}
