@@ -1,0 +1,50 @@
+"""What JobMonitor shows of a job and how JobLauncher reads a command line."""
+
+import datetime
+
+import pytest
+
+from funicular.widgets.view import duration, parse_command, row
+
+
+def epoch(iso: str) -> float:
+    return datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S").timestamp()
+
+
+JOB = {"id": "j0123456789ab", "name": "sim", "state": "RUNNING", "reason": None,
+       "started": "2026-11-23T10:00:00", "ended": None, "nodes": "mc1,mc2", "final": False,
+       "request": {"minutes": 60}, "tasks": {}}
+
+
+def test_running_job_elapsed_and_left():
+    r = row(JOB, epoch("2026-11-23T10:05:30"))
+    assert r["time"] == "5:30 elapsed, 54:30 left" and r["cancellable"] is True
+    assert r["nodes"] == "mc1,mc2"
+
+
+def test_pending_array_and_ended_jobs():
+    pending = {**JOB, "state": "PENDING", "started": None, "reason": "Dependency",
+               "expected_start": "2026-11-23T11:00:00",
+               "tasks": {"PENDING": 8, "COMPLETED": 2}}
+    r = row(pending, epoch("2026-11-23T10:05:30"))
+    assert r["state"] == "PENDING (2 completed, 8 pending)" and r["reason"] == "Dependency"
+    assert r["time"] == "expected 2026-11-23 11:00:00"
+    done = {**JOB, "state": "FAILED", "ended": "2026-11-23T11:02:03", "final": True,
+            "error": None}
+    r = row(done, epoch("2026-11-23T12:00:00"))
+    assert r["time"] == "ran 1:02:03" and r["cancellable"] is False
+    refused = {**JOB, "state": "SUBMIT_FAILED", "final": True, "started": None,
+               "error": "Invalid partition name specified"}
+    assert row(refused, 0)["reason"] == "Invalid partition name specified"
+
+
+def test_durations():
+    assert duration(59) == "0:59" and duration(3600) == "1:00:00" and duration(None) == ""
+
+
+def test_command_line_is_split_never_run():
+    assert parse_command("python3 sim.py --name 'a b'; rm -rf ~ $(id)") == [
+        "python3", "sim.py", "--name", "a b;", "rm", "-rf", "~", "$(id)"]
+    for bad in ("", "   ", "echo 'unterminated"):
+        with pytest.raises(ValueError, match="command"):
+            parse_command(bad)

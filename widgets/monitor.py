@@ -1,0 +1,113 @@
+"""JobMonitor: a live table of the user's jobs, with cancel buttons and a log viewer
+that follows the output. It listens to the server's change stream in a background
+thread: nothing in the kernel polls Slurm."""
+
+import html
+import threading
+import time
+
+import ipywidgets as w
+
+from . import jobs
+from .view import row
+
+_COLUMNS = ("id", "name", "state", "reason", "time", "nodes")
+
+
+class JobMonitor(w.VBox):
+    def __init__(self, follow_logs: bool = True, **kwargs):
+        self._jobs: dict[str, dict] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.table = w.VBox()
+        self.log_title = w.HTML()
+        self.log = w.Textarea(layout=w.Layout(width="100%", height="14em"), disabled=True)
+        self._following: str | None = None
+        self._follow_logs = follow_logs
+        self.status = w.HTML()
+        super().__init__([self.table, self.status, self.log_title, self.log], **kwargs)
+        self.add_class("funicular-job-monitor")
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+        self._thread.start()
+        self._ticker = threading.Thread(target=self._tick, daemon=True)
+        self._ticker.start()
+
+    # ------------------------------------------------------------------ state
+    def state_of(self, job_id: str) -> str | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        return job and job["state"]
+
+    def close(self):
+        self._stop.set()
+        super().close()
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for name, data in jobs.events(timeout=60):
+                    if self._stop.is_set():
+                        return
+                    with self._lock:
+                        if name == "snapshot":
+                            self._jobs = {j["id"]: j for j in data["jobs"]}
+                        elif name == "job":
+                            self._jobs[data["job"]["id"]] = data["job"]
+                    self._render()
+                    self.status.value = ""
+            except Exception as e:  # the server restarting, a proxy timeout: reconnect
+                self.status.value = ("<i>reconnecting to the job service "
+                                     f"({html.escape(str(e))})</i>")
+                time.sleep(2)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(5):  # elapsed and remaining times move on
+            self._render()
+
+    # ------------------------------------------------------------------ view
+    def _render(self) -> None:
+        now = time.time()
+        with self._lock:
+            rows = [row(j, now) for j in sorted(self._jobs.values(),
+                                                key=lambda j: -j["submitted"])][:50]
+        header = w.HBox([w.HTML(f"<b>{c}</b>", layout=w.Layout(width=_width(c)))
+                         for c in _COLUMNS])
+        lines = [header]
+        for r in rows:
+            cells = [w.HTML(html.escape(str(r[c])), layout=w.Layout(width=_width(c)))
+                     for c in _COLUMNS]
+            cells[2].add_class(f"funicular-state-{r['state'].split()[0].lower()}")
+            logs = w.Button(description="logs", layout=w.Layout(width="5em"))
+            logs.on_click(lambda _b, i=r["id"]: self.show_logs(i))
+            cancel = w.Button(description="cancel", button_style="danger",
+                              disabled=not r["cancellable"], layout=w.Layout(width="6em"))
+            cancel.on_click(lambda _b, i=r["id"]: jobs.get(i).cancel())
+            line = w.HBox([*cells, logs, cancel])
+            line.add_class(f"funicular-job-{r['id']}")
+            lines.append(line)
+        self.table.children = lines
+
+    def show_logs(self, job_id: str) -> None:
+        """Show a job's output in the viewer and follow it while the job runs."""
+        self._following = job_id
+        self.log_title.value = f"<b>Output of {html.escape(job_id)}</b>"
+        self.log.value = ""
+        if self._follow_logs:
+            threading.Thread(target=self._follow, args=(job_id,), daemon=True).start()
+
+    def _follow(self, job_id: str) -> None:
+        job = jobs.get(job_id)
+        task = 0 if job.record["request"].get("array") else None
+
+        def append(text: str) -> None:
+            if self._following == job_id:
+                self.log.value = (self.log.value + text)[-200_000:]
+        try:
+            job.follow(append, task=task)
+        except jobs.JobError as e:
+            append(f"\n[{e}]")
+
+
+def _width(column: str) -> str:
+    return {"id": "9em", "name": "10em", "state": "14em", "reason": "12em", "time": "16em",
+            "nodes": "8em"}[column]
