@@ -16,7 +16,7 @@ from funicular.core.slurm.rest import sign_jwt
 def job_site(spawner, partitions: tuple[str, ...] = ()) -> JobSite:
     images = {name: SiteImage(path=img.path, runtime=img.runtime,
                               description=img.description or img.summary())
-              for name, img in spawner.catalog.items()}
+              for name, img in spawner.job_catalog.items()}
     return JobSite(
         images=images, host_home=spawner._home, runtime=spawner.container_runtime,
         runtime_options={k: dict(v) for k, v in spawner.container_runtime_options.items()},

@@ -84,6 +84,12 @@ class FunicularSpawner(Spawner):
         engine.""",
     ).tag(config=True)
 
+    job_images = Dict(
+        {}, help="""Images for follow-on jobs only (e.g. an MPI application image without
+        Jupyter), in the format of `images`. Jobs submitted from a notebook may use
+        these and every image of `images`; the spawn form offers `images` only.""",
+    ).tag(config=True)
+
     image_check = Enum(
         ["refuse", "warn", "off"], "refuse",
         help="""What to do when an image's annotations say it cannot run on the chosen
@@ -347,6 +353,13 @@ class FunicularSpawner(Spawner):
         if not hasattr(self, "_catalog"):
             self._catalog = load_catalog(self.images)
         return self._catalog
+
+    @property
+    def job_catalog(self) -> dict[str, CatalogImage]:
+        """What follow-on jobs may run: the notebook images and the job-only ones."""
+        if not hasattr(self, "_job_catalog"):
+            self._job_catalog = {**self.catalog, **load_catalog(self.job_images)}
+        return self._job_catalog
 
     def _check_image(self, choice: options.Choice) -> list[Problem]:
         """Refuse (SpecError) or return warnings for an image that cannot run where the

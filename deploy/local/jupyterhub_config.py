@@ -80,6 +80,10 @@ c.FunicularSpawner.images = {
                         "annotations_from": str(box / "images/notebook.oci"),
                         "description": "the notebook image under rootless Podman"},
 }
+# follow-on jobs may also run the MPI image (OpenMPI + mpi4py, deploy/images/mpi/build)
+c.FunicularSpawner.job_images = {
+    "mpi": {"path": str(box / "images/mpi"),
+            "description": "OpenMPI 4 and mpi4py (Debian 12), for MPI hybrid mode"}}
 c.FunicularSpawner.node_helpers_dir = str(box / "libexec")  # deploy/local/up installs them
 c.FunicularSpawner.container_runtime_options = {"podman": {
     "runtime": "runc",  # crun cannot run on this host's hybrid cgroups

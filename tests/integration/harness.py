@@ -69,6 +69,16 @@ def passwords() -> dict[str, str]:
     return dict(line.split("\t", 1) for line in rows if "\t" in line)
 
 
+# what in_server runs first: the server's environment, then the command
+_IN_SERVER = """import os, sys
+from funicular.core import envfile
+env = envfile.read(sys.argv[1])
+os.environ.update(env)
+os.environ["JUPYTERHUB_SERVICE_URL"] = sys.argv[2] + env["JUPYTERHUB_SERVICE_PREFIX"]
+os.execvp(sys.argv[3], sys.argv[3:])
+"""
+
+
 # ------------------------------------------------------------------ JupyterHub
 class Hub:
     public_port = 18000
@@ -225,6 +235,21 @@ class Hub:
         return requests.request(method, self.url + prefix + path.lstrip("/"),
                                 headers={"Authorization": f"token {token}"},
                                 timeout=kw.pop("timeout", 30), allow_redirects=False, **kw)
+
+    def in_server(self, user: str, *argv: str, cwd: str | None = None,
+                  timeout: float = 300) -> subprocess.CompletedProcess:
+        """Run argv as the user inside their running notebook server's container: a
+        step of its Slurm job, in its image, with its environment (read from its env
+        file inside, as funicular-singleuser does: no token in any argv), as a kernel
+        of that server has it."""
+        state = self.server(user)["state"]
+        home = run("getent", "passwd", user).stdout.split(":")[5]
+        env_file = f"{home}/{STATE_DIR}/default/env"
+        url = f"http://{state['host']}:{state['port']}"
+        return run("sudo", "-n", "-u", user, "srun", f"--jobid={state['job_id']}", "--overlap",
+                   "-N1", "-n1", "ch-run", "--home", "--set-env", f"--cd={cwd or home}",
+                   str(BOX / "images/notebook"), "--", "python3", "-c", _IN_SERVER, env_file,
+                   url, *argv, check=False, timeout=timeout, cwd="/tmp")
 
     def login(self, user: str) -> requests.Session:
         """Log in through the hub's login form with the user's PAM password."""
