@@ -21,11 +21,11 @@ class JobMonitor(w.VBox):
         self._stop = threading.Event()
         self.table = w.VBox()
         self.log_title = w.HTML()
-        self.log = w.Textarea(layout=w.Layout(width="100%", height="14em"), disabled=True)
+        self.log_view = w.Textarea(layout=w.Layout(width="100%", height="14em"), disabled=True)
         self._following: str | None = None
         self._follow_logs = follow_logs
         self.status = w.HTML()
-        super().__init__([self.table, self.status, self.log_title, self.log], **kwargs)
+        super().__init__([self.table, self.status, self.log_title, self.log_view], **kwargs)
         self.add_class("funicular-job-monitor")
         self._thread = threading.Thread(target=self._listen, daemon=True)
         self._thread.start()
@@ -91,7 +91,7 @@ class JobMonitor(w.VBox):
         """Show a job's output in the viewer and follow it while the job runs."""
         self._following = job_id
         self.log_title.value = f"<b>Output of {html.escape(job_id)}</b>"
-        self.log.value = ""
+        self.log_view.value = ""
         if self._follow_logs:
             threading.Thread(target=self._follow, args=(job_id,), daemon=True).start()
 
@@ -101,7 +101,7 @@ class JobMonitor(w.VBox):
 
         def append(text: str) -> None:
             if self._following == job_id:
-                self.log.value = (self.log.value + text)[-200_000:]
+                self.log_view.value = (self.log_view.value + text)[-200_000:]
         try:
             job.follow(append, task=task)
         except jobs.JobError as e:

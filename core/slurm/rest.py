@@ -124,8 +124,10 @@ def submit_body(job: BatchJob, env: dict[str, str]) -> dict:
     r = job.resources
     env = {**env, "FUNICULAR_ARGC": str(len(job.command)),
            **{f"FUNICULAR_ARG_{i}": arg for i, arg in enumerate(job.command)}}
+    # "nodes" is a count as a string: v0.0.38 silently ignores a [min, max] pair and
+    # gives one node (found when an MPI job for two nodes ran on one)
     desc: dict = {
-        "name": job.name, "partition": r.partition, "nodes": [r.nodes, r.nodes],
+        "name": job.name, "partition": r.partition, "nodes": str(r.nodes),
         "tasks_per_node": job.tasks_per_node, "cpus_per_task": r.cpus, "time_limit": r.minutes,
         "current_working_directory": job.workdir, "standard_output": job.output,
         "requeue": job.requeue, "environment": env,

@@ -21,6 +21,7 @@ from .store import JobRecord, JobStore, new_id
 
 log = logging.getLogger("funicular.jobs")
 LOG_CHUNK = 1 << 20  # at most this much of a log per request
+EXIT_CODE_WAIT = 60.0  # seconds after its end that a job's exit code is looked for
 
 
 class JobService:
@@ -181,10 +182,17 @@ class JobService:
                 pass
 
     async def poll(self) -> bool:
-        """One look at every unfinished job; True while any is unfinished."""
+        """One look at every unfinished job; True while any is unfinished, or has
+        ended in the last minute without an exit code from accounting yet."""
+        late = self.store.without_exit_code(since=time.time() - EXIT_CODE_WAIT)
+        for rec in late:
+            acct = summarize(await self.backend.accounting(rec.backend_id))
+            if acct.exit_code and acct.state == rec.state:
+                rec.exit_code = acct.exit_code
+                self._changed(rec)
         recs = [r for r in self.store.unfinished() if r.backend_id]
         if not recs:
-            return False
+            return bool(late)
         self.polls += 1
         states = await self.backend.states([r.backend_id for r in recs])
         for rec in recs:
@@ -208,4 +216,4 @@ class JobService:
                 (rec.state, rec.reason, rec.nodes, rec.started, rec.ended, rec.exit_code,
                  rec.expected_start, rec.tasks) = new
                 self._changed(rec)
-        return any(not r.final for r in recs)
+        return True

@@ -122,3 +122,11 @@ class JobStore:
 
     def unfinished(self) -> list[JobRecord]:
         return [r for r in self.recent(limit=100000) if not r.final]
+
+    def without_exit_code(self, since: float) -> list[JobRecord]:
+        """Ended jobs, changed after ``since``, whose exit code accounting has not
+        given yet (slurmdbd records a job's end a moment after slurmctld)."""
+        rows = self._db.execute(
+            f"SELECT {','.join(_COLUMNS)} FROM jobs WHERE exit_code IS NULL AND updated > ? "
+            "AND backend_id IS NOT NULL", (since,)).fetchall()
+        return [r for r in map(self._rec, rows) if r.final]

@@ -5,6 +5,7 @@ FUNICULAR_SCREENSHOTS=docs/images writes them into the docs; otherwise into the
 test's temporary directory.
 """
 
+import json
 import os
 import pathlib
 import shutil
@@ -12,7 +13,7 @@ import shutil
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .harness import REPO, passwords
+from .harness import REPO, passwords, run
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -101,3 +102,52 @@ def test_a_bad_value_is_shown_on_the_form(hub, browser, shots: pathlib.Path):
     page.screenshot(path=shots / "spawn-form-error.png", full_page=True)
     assert hub.server("bob") is None
     page.close()
+
+
+WIDGETS_NOTEBOOK = {
+    "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+               "id": "launch", "source": "from funicular.widgets import JobLauncher, JobMonitor\n"
+               "launcher, monitor = JobLauncher(), JobMonitor()\ndisplay(launcher, monitor)"}],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_job_launcher_and_monitor_in_jupyterlab(hub, browser, shots: pathlib.Path):
+    """The widgets render in JupyterLab; a job submitted from JobLauncher reaches
+    COMPLETED in JobMonitor, which learns it from the server's change stream."""
+    home = pathlib.Path(run("getent", "passwd", "alice").stdout.split(":")[5])
+    nb = home / "widgets-test.ipynb"
+    nb.write_text(json.dumps(WIDGETS_NOTEBOOK))
+    run("chown", "alice:alice", nb)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(hub.url + "hub/login")
+    page.fill("#username_input", "alice")
+    page.fill("#password_input", passwords()["alice"])
+    page.click("#login_submit")
+    page.wait_for_url("**/hub/**")
+    hub.spawn("alice")
+    hub.wait_ready("alice")
+    page.goto(hub.url + "user/alice/lab/tree/widgets-test.ipynb")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status=idle]",
+                           timeout=120_000)
+    page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
+    page.keyboard.press("Shift+Enter")
+    launcher = page.wait_for_selector(".funicular-job-launcher", timeout=120_000)
+    page.wait_for_selector(".funicular-job-monitor")
+    command = launcher.query_selector("input[type=text]")
+    command.fill("sh -c 'echo from the launcher; sleep 2'")
+    launcher.query_selector("button:has-text('Submit')").click()
+    message = page.wait_for_selector(".funicular-job-launcher :text('Submitted j')")
+    job_id = message.inner_text().split()[1]
+    page.wait_for_selector(f".funicular-job-{job_id} .funicular-state-completed",
+                           timeout=120_000)
+    page.screenshot(path=shots / "job-widgets.png", full_page=True)
+    jobs = hub.as_user("GET", "alice", "funicular/api/jobs", hub.user_token("alice")).json()
+    (job,) = [j for j in jobs["jobs"] if j["id"] == job_id]
+    assert job["state"] == "COMPLETED" and job["request"]["command"] == [
+        "sh", "-c", "echo from the launcher; sleep 2"]
+    page.close()
+    nb.unlink()

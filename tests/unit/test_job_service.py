@@ -144,3 +144,17 @@ def test_logs_by_offset_tail_and_array_task(service):
     with pytest.raises(SpecError):
         service.read_log(sweep, 0)
     assert service.read_log(sweep, 0, task=1)["data"] == ""
+
+
+def test_exit_code_that_accounting_records_late_still_arrives(service):
+    async def scenario():
+        job = await service.submit(GOOD)
+        service.backend.tasks[job.backend_id] = [TaskState(job.backend_id, "FAILED")]
+        await service.poll()  # ended, accounting has nothing yet
+        assert service.get(job.id).final and service.get(job.id).exit_code is None
+        service.backend.acct[job.backend_id] = [TaskState(job.backend_id, "FAILED",
+                                                          exit_code="3:0")]
+        assert await service.poll() is True  # still looking for it
+        assert service.get(job.id).exit_code == "3:0"
+        assert await service.poll() is False  # nothing left to look for
+    asyncio.run(scenario())

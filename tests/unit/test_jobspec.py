@@ -100,6 +100,7 @@ def test_mpi_job_one_container_per_task_by_srun():
     assert "--dependency=afterok:41" in sb
     body = submit_body(job, {})["job"]
     assert body["tasks_per_node"] == 4 and body["dependency"] == "afterok:41"
+    assert body["nodes"] == "2"
 
 
 def test_sweep_and_the_images_own_engine():

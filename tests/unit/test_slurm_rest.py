@@ -31,7 +31,7 @@ def test_submit_body_carries_validated_fields_and_no_argv():
     assert "argv" not in d  # slurmrestd 22.05.8 crashes on it
     assert (d["partition"], d["cpus_per_task"], d["memory_per_node"], d["gres"],
             d["time_limit"], d["account"], d["reservation"], d["nodes"]) == \
-        ("gpu", 2, 4096, "gpu:1", 90, "physics", "course", [1, 1])
+        ("gpu", 2, 4096, "gpu:1", 90, "physics", "course", "1")
     env = d["environment"]
     assert env["PATH"] == "/usr/bin:/bin" and env["FUNICULAR_ARGC"] == "5"
     assert env["FUNICULAR_ARG_1"] == "--set-env=A=$(id)"
