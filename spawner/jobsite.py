@@ -24,6 +24,7 @@ def job_site(spawner, partitions: tuple[str, ...] = ()) -> JobSite:
         scratch=dict(spawner.volatile_scratch) or None,
         backend=spawner.jobs_backend,
         slurmrestd_url=spawner.jobs_slurmrestd_url or spawner.slurmrestd_url,
+        unicore_url=spawner.jobs_unicore_url or None,
         pmi=spawner.jobs_mpi_plugin, partitions=tuple(partitions))
 
 

@@ -198,18 +198,24 @@ class FunicularSpawner(Spawner):
     ).tag(config=True)
 
     jobs_backend = Enum(
-        ["rest", "cli"], "rest",
+        ["rest", "cli", "unicore"], "rest",
         help="""How notebook servers submit follow-on jobs (the jobs API of the server
         extension). 'rest': slurmrestd with a short-lived token of the user's own that
         the server fetches from the hub (needs slurmrestd_jwt_key; no Slurm commands or
         munge in the image). 'cli': sbatch/squeue/scancel inside the container (the
         image needs the Slurm client, and the node's munge socket and slurm.conf bound
-        in).""",
+        in). 'unicore': the site's UNICORE server (jobs_unicore_url) through pyunicore,
+        with the same token (a UNICORE server set up for JWT delegation).""",
     ).tag(config=True)
 
     jobs_slurmrestd_url = Unicode(
         "", help="""slurmrestd's URL as the compute nodes reach it, for follow-on jobs;
         empty: slurmrestd_url.""",
+    ).tag(config=True)
+
+    jobs_unicore_url = Unicode(
+        "", help="""UNICORE's REST base URL for jobs_backend='unicore', as the compute
+        nodes reach it, e.g. https://unicore.example.org:8080/SITE/rest/core.""",
     ).tag(config=True)
 
     jobs_token_lifespan = Integer(
@@ -513,9 +519,9 @@ class FunicularSpawner(Spawner):
 
     def slurm_token(self) -> dict:
         """A short-lived slurmrestd token for this server's user (the jobs API)."""
-        if self.jobs_backend != "rest" or not self.slurmrestd_jwt_key:
-            raise web.HTTPError(404, "this hub hands out no Slurm tokens "
-                                "(jobs_backend='rest' and slurmrestd_jwt_key)")
+        if self.jobs_backend not in ("rest", "unicore") or not self.slurmrestd_jwt_key:
+            raise web.HTTPError(404, "this hub hands out no tokens (jobs_backend 'rest' "
+                                "or 'unicore', and slurmrestd_jwt_key)")
         return mint_token(self.slurmrestd_jwt_key, self.user.name, self.jobs_token_lifespan)
 
     async def _userfile(self, action: str, path: str, content: str = "") -> str:

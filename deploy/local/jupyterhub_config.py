@@ -64,8 +64,10 @@ c.FunicularSpawner.slurmrestd_jwt_key = str(box / "slurm/state/jwt_hs256.key")
 if os.environ.get("FUNICULAR_SLURM_BACKEND") == "rest":
     c.FunicularSpawner.slurm_backend = "rest"
 # notebook servers submit follow-on jobs through slurmrestd, as the nodes reach it
-c.FunicularSpawner.jobs_backend = "rest"
+c.FunicularSpawner.jobs_backend = os.environ.get("FUNICULAR_JOBS_BACKEND", "rest")
 c.FunicularSpawner.jobs_slurmrestd_url = "http://slurmctl:6820"
+# tests: a fake UNICORE server (tests/integration/unicore_fake.py); no real one here
+c.FunicularSpawner.jobs_unicore_url = os.environ.get("FUNICULAR_UNICORE_URL", "")
 # tests run their own hub next to the demo one: separate per-user files and job names
 c.FunicularSpawner.state_dir = os.environ.get("FUNICULAR_STATE_DIR", ".funicular/servers")
 c.FunicularSpawner.job_name_prefix = os.environ.get("FUNICULAR_JOB_PREFIX", "funicular")

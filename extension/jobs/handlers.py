@@ -143,7 +143,7 @@ class LogsHandler(_Stream):
         task = self._int_arg("task", 0, 1 << 20)
         tail = self._int_arg("tail", 0, 100000)
         try:
-            chunk = self.jobs.read_log(rec, offset, task, tail)
+            chunk = await self.jobs.read_log(rec, offset, task, tail)
         except SpecError as e:
             raise _SpecHTTPError(e) from None
         if self.get_argument("follow", "0") not in ("1", "true"):
@@ -164,7 +164,7 @@ class LogsHandler(_Stream):
                     await asyncio.sleep(0.5)
                     idle += 0.5
                 rec = self.jobs.get(job_id)
-                chunk = self.jobs.read_log(rec, chunk["offset"], task)
+                chunk = await self.jobs.read_log(rec, chunk["offset"], task)
         except StreamClosedError:
             return
         self.finish()

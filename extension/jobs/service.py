@@ -58,6 +58,7 @@ class JobService:
         rec.dir = job_dir(self.site, rec.id)
         job = batch_job(req, self.site, job_id=rec.id, user=self.user,
                         after_ok=tuple(after_ok))
+        self.backend.check(job)
         os.makedirs(self.path(rec), mode=0o700)
         self.store.put(rec)
         try:
@@ -95,27 +96,36 @@ class JobService:
             return f"slurm-{rec.backend_id}_{task}.log"
         return f"slurm-{rec.backend_id}.log"
 
-    def read_log(self, rec: JobRecord, offset: int = 0, task: int | None = None,
-                 tail: int | None = None) -> dict:
+    async def read_log(self, rec: JobRecord, offset: int = 0, task: int | None = None,
+                       tail: int | None = None) -> dict:
         """Bytes of the job's output from ``offset`` (or its last ``tail`` lines)."""
-        path = self.path(rec, self.log_name(rec, task))
+        name = self.log_name(rec, task)
+        remote = None
+        if rec.backend_id and rec.state != "SUBMIT_FAILED":
+            remote = await self.backend.read_output(rec.backend_id, 0 if tail is not None
+                                                    else offset)
+        if remote is not None:
+            size = (0 if tail is not None else offset) + len(remote)
+            data = remote[:LOG_CHUNK] if tail is None else remote
+        else:
+            data, size = self._read_file(self.path(rec, name), offset, tail)
+        if tail is not None:
+            data = b"\n".join(data[-LOG_CHUNK:].split(b"\n")[-tail - 1:]) if tail else b""
+            offset = size
+        else:
+            offset = min(offset, size) + len(data) if remote is None else offset + len(data)
+        return {"data": data.decode(errors="replace"), "offset": offset, "size": size,
+                "final": rec.final}
+
+    @staticmethod
+    def _read_file(path: str, offset: int, tail: int | None) -> tuple[bytes, int]:
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
-                if tail is not None:
-                    start = max(0, size - LOG_CHUNK)
-                    f.seek(start)
-                    data = f.read(LOG_CHUNK)
-                    data = b"\n".join(data.split(b"\n")[-tail - 1:]) if tail else b""
-                    offset = size
-                else:
-                    f.seek(min(offset, size))
-                    data = f.read(LOG_CHUNK)
-                    offset = min(offset, size) + len(data)
+                f.seek(max(0, size - LOG_CHUNK) if tail is not None else min(offset, size))
+                return f.read(LOG_CHUNK), size
         except FileNotFoundError:
-            data, size = b"", 0
-        return {"data": data.decode(errors="replace"), "offset": offset, "size": size,
-                "final": rec.final}
+            return b"", 0
 
     def outputs(self, rec: JobRecord) -> list[dict]:
         out = []

@@ -134,16 +134,16 @@ def test_logs_by_offset_tail_and_array_task(service):
     log = service.path(rec, f"slurm-{rec.backend_id}.log")
     with open(log, "w") as f:
         f.write("one\ntwo\nthree\n")
-    first = service.read_log(rec, 0)
+    first = asyncio.run(service.read_log(rec, 0))
     assert first["data"] == "one\ntwo\nthree\n" and first["offset"] == 14
     with open(log, "a") as f:
         f.write("four\n")
-    assert service.read_log(rec, first["offset"])["data"] == "four\n"
-    assert service.read_log(rec, tail=2)["data"] == "three\nfour\n"
+    assert asyncio.run(service.read_log(rec, first["offset"]))["data"] == "four\n"
+    assert asyncio.run(service.read_log(rec, tail=2))["data"] == "three\nfour\n"
     sweep = asyncio.run(service.submit({**GOOD, "array": "0-3"}))
     with pytest.raises(SpecError):
-        service.read_log(sweep, 0)
-    assert service.read_log(sweep, 0, task=1)["data"] == ""
+        asyncio.run(service.read_log(sweep, 0))
+    assert asyncio.run(service.read_log(sweep, 0, task=1))["data"] == ""
 
 
 def test_exit_code_that_accounting_records_late_still_arrives(service):

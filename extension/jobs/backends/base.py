@@ -32,6 +32,9 @@ class JobBackend:
         self.site = site
         self.user = user
 
+    def check(self, job: BatchJob) -> None:
+        """Raise SpecError for what this backend cannot run, before anything changes."""
+
     async def submit(self, job: BatchJob) -> str:
         raise NotImplementedError
 
@@ -47,6 +50,11 @@ class JobBackend:
     async def cancel(self, backend_id: str) -> None:
         raise NotImplementedError
 
+    async def read_output(self, backend_id: str, offset: int) -> bytes | None:
+        """The job's output from ``offset``, for backends that keep it elsewhere than
+        the job's directory; None: read it there."""
+        return None
+
 
 _registry: dict[str, type[JobBackend]] = {}
 
@@ -57,7 +65,7 @@ def register(cls: type[JobBackend]) -> type[JobBackend]:
 
 
 def get_backend(name: str, site: JobSite, user: str, env: dict[str, str]) -> JobBackend:
-    from . import slurm_cli, slurm_rest  # noqa: F401  (they register themselves)
+    from . import slurm_cli, slurm_rest, unicore  # noqa: F401  (they register themselves)
 
     if name not in _registry:
         raise ValueError(f"unknown jobs backend {name!r}; known: {', '.join(sorted(_registry))}")
