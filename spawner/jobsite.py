@@ -25,7 +25,8 @@ def job_site(spawner, partitions: tuple[str, ...] = ()) -> JobSite:
         backend=spawner.jobs_backend,
         slurmrestd_url=spawner.jobs_slurmrestd_url or spawner.slurmrestd_url,
         unicore_url=spawner.jobs_unicore_url or None,
-        pmi=spawner.jobs_mpi_plugin, partitions=tuple(partitions))
+        pmi=spawner.jobs_mpi_plugin, partitions=tuple(partitions),
+        binds=tuple((b.source, b.target) for b in spawner._binds()))
 
 
 def mint_token(key_file: str, user: str, lifespan: int) -> dict:

@@ -18,7 +18,7 @@ from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode, default
 
 from funicular.core import envfile, proc
 from funicular.core.become import METHODS, as_user
-from funicular.core.containers import ContainerLaunch, Scratch, get_runtime
+from funicular.core.containers import Bind, ContainerLaunch, Scratch, get_runtime
 from funicular.core.errors import SlurmError, SpecError
 from funicular.core.images.catalog import CatalogImage, load_catalog
 from funicular.core.images.compat import Problem, check
@@ -150,6 +150,14 @@ class FunicularSpawner(Spawner):
 
     container_runtime_path = Unicode(
         "", help="Path of the engine's executable on the compute nodes; empty: its usual name."
+    ).tag(config=True)
+
+    container_binds = List(
+        Unicode(), [], help="""Host paths bound into every notebook container and every
+        follow-on job's, "SOURCE" or "SOURCE:TARGET" (site file systems such as
+        /scratch or /apps; for jobs_backend='cli', slurm.conf and the node's munge
+        socket). Each must exist on the nodes (and, for Charliecloud, TARGET in the
+        image).""",
     ).tag(config=True)
 
     node_helpers_dir = Unicode(
@@ -512,6 +520,13 @@ class FunicularSpawner(Spawner):
             out["FUNICULAR_WALLTIME_WARNING"] = str(self.walltime_warning)
         return out
 
+    def _binds(self) -> tuple[Bind, ...]:
+        out = []
+        for spec in self.container_binds:
+            source, sep, target = spec.partition(":")
+            out.append(Bind(source, target if sep else source))
+        return tuple(out)
+
     def _partition_names(self) -> tuple[str, ...]:
         """Partitions of the last cluster view (for the job launcher's form)."""
         snap = getattr(self.cluster, "snapshot", None)
@@ -549,7 +564,7 @@ class FunicularSpawner(Spawner):
             command=("funicular-singleuser", f"--env-file={self._rel_dir()}/env",
                      f"--report-timeout={self.report_timeout}", "--", *self.get_args()),
             workdir=f"/home/{self.user.name}",
-            scratch=scratch,
+            scratch=scratch, binds=self._binds(),
             env=(("HOME", f"/home/{self.user.name}"),  # where ch-run --home mounts it
                  ("FUNICULAR_CONTAINER_ENGINE", engine),
                  *((("FUNICULAR_SCRATCH", scratch.target), ("TMPDIR", scratch.target))

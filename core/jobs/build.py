@@ -7,7 +7,7 @@ task, started by srun (hybrid MPI: the image's MPI wires up through srun's PMI);
 Enroot through pyxis is an srun step already.
 """
 
-from ..containers import ContainerLaunch, Scratch, get_runtime
+from ..containers import Bind, ContainerLaunch, Scratch, get_runtime
 from ..errors import SpecError
 from ..spec import BatchJob, Resources
 from .site import JobSite
@@ -48,6 +48,7 @@ def batch_job(req: JobRequest, site: JobSite, *, job_id: str, user: str,
     launch = ContainerLaunch(
         image=image.path, command=req.command, env=tuple(env), home=site.host_home,
         user=user, workdir=req.workdir or inside_dir, gpus=req.gpus > 0,
+        binds=tuple(Bind(source, target) for source, target in site.binds),
         mpi=req.mpi, scratch=scratch)
     argv = runtime.argv(launch)
     tasks = req.nodes * req.tasks_per_node

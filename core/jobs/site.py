@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from .. import validate as v
-from ..containers.base import known_runtime
+from ..containers.base import Bind, known_runtime
 from ..errors import SpecError
 
 BACKENDS = ("rest", "cli", "unicore")
@@ -37,6 +37,7 @@ class JobSite:
     pmi: str = "pmix"  # srun --mpi= for MPI jobs
     jobs_dir: str = "funicular-jobs"  # each job's directory, under the home
     partitions: tuple[str, ...] = ()  # offered in the launcher form; Slurm has the last word
+    binds: tuple[tuple[str, str], ...] = ()  # the site's binds (SOURCE, TARGET), as notebooks
 
     def __post_init__(self):
         v.path("host_home", self.host_home)
@@ -55,6 +56,8 @@ class JobSite:
             raise SpecError("jobs_dir", f"{rel!r} must be a relative path inside the home")
         for p in self.partitions:
             v.name("partitions", p)
+        for source, target in self.binds:
+            Bind(source, target)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
@@ -64,4 +67,5 @@ class JobSite:
         d = json.loads(text)
         d["images"] = {k: SiteImage(**i) for k, i in d.get("images", {}).items()}
         d["partitions"] = tuple(d.get("partitions", ()))
+        d["binds"] = tuple(tuple(b) for b in d.get("binds", ()))
         return cls(**d)

@@ -27,7 +27,7 @@ def cluster():
     assert res.returncode == 0, f"deploy/local/up failed:\n{res.stdout}\n{res.stderr}"
     # a clean slate: no test job of an earlier, interrupted run may hold nodes or GPUs
     left = run("squeue", "-h", "-t", "PD,CF,R,S", "-o", "%i %j").stdout.split("\n")
-    ours = (JOB_PREFIX, REST_JOB_PREFIX, SSL_JOB_PREFIX, "funiunic", "blocker")
+    ours = (JOB_PREFIX, REST_JOB_PREFIX, SSL_JOB_PREFIX, "funiback", "blocker")
     stale = [line.split()[0] for line in left
              if line.split()[1:2] and line.split()[1].startswith(ours)]
     if stale:

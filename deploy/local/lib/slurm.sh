@@ -67,7 +67,8 @@ SlurmctldPort=6817
 SlurmdPort=6818
 ReturnToService=2
 AccountingStorageType=accounting_storage/slurmdbd
-AccountingStorageHost=127.0.0.1
+# slurmctl, not loopback: sacct on the nodes (the jobs API's CLI backend) reaches slurmdbd too
+AccountingStorageHost=slurmctl
 AccountingStoragePort=$DBD_PORT
 AccountingStorageEnforce=associations,limits,qos
 AccountingStorageTRES=gres/gpu
