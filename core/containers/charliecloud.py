@@ -35,7 +35,12 @@ class Charliecloud(ContainerRuntime):
         if env:
             argv.append("--env-no-expand")
             argv.extend(f"--set-env={key}={value}" for key, value in env)
-        for b in self._binds(launch):
+        binds = self._binds(launch)
+        if any(b.target in ("/etc/passwd", "/etc/group") for b in binds):
+            # the site's own user database instead of ch-run's two-line one (the Slurm
+            # commands look up SlurmUser, and the home is where passwd says)
+            argv.append("--no-passwd")
+        for b in binds:
             argv.append(f"--bind={b.source}:{b.target}")
         if launch.scratch is not None:
             if launch.scratch.target == "/tmp" and not launch.scratch.source:

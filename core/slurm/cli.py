@@ -45,7 +45,8 @@ class SlurmCLI:
         """Submit as ``user``; returns the job id. ``home``: $HOME for the job (sbatch
         exports its environment), where it is not what ``become`` sets."""
         argv = as_user(self.become, user) + sbatch_argv(job, script, self.sbatch)
-        env = proc.which_env({"HOME": home} if home else None)
+        # what the job starts with (sbatch exports it): ch-run needs $USER
+        env = proc.which_env({"USER": user, "LOGNAME": user, **({"HOME": home} if home else {})})
         res = await proc.run(argv, timeout=self.timeout, env=env)
         job_id = res.stdout.strip().split(";")[0]
         if res.returncode != 0 or not job_id.isdigit():

@@ -168,15 +168,16 @@ def job_info(j: dict) -> JobInfo:
 
 def accounting_record(j: dict) -> dict[str, str]:
     """A slurmdbd job (``/slurmdb/.../job/ID``) as the sacct fields ``accounting`` gives."""
-    task = j.get("array", {}).get("task_id")
-    parent = j.get("array", {}).get("job_id")
+    task = (j.get("array") or {}).get("task_id")
+    parent = (j.get("array") or {}).get("job_id")
     job_id = f"{parent}_{task}" if parent and isinstance(task, int) and task < _NO_VALUE \
         else str(j.get("job_id"))
     code = j.get("exit_code") or {}
-    rc, sig = code.get("return_code"), code.get("signal", {}).get("signal_id")
+    rc, sig = code.get("return_code"), (code.get("signal") or {}).get("signal_id")
     t = j.get("time") or {}
     return {"JobID": job_id, "State": str((j.get("state") or {}).get("current") or "UNKNOWN"),
-            "ExitCode": f"{rc}:{sig or 0}" if isinstance(rc, int) else "",
+            # sacct's RC:SIGNAL; a job ended by a signal has no return code
+            "ExitCode": f"{rc or 0}:{sig or 0}" if isinstance(rc, int) or sig else "",
             "Start": _iso(t.get("start")) or "", "End": _iso(t.get("end")) or "",
             "NodeList": str(j.get("nodes") or "")}
 

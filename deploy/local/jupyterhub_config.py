@@ -68,7 +68,9 @@ c.FunicularSpawner.jobs_backend = os.environ.get("FUNICULAR_JOBS_BACKEND", "rest
 c.FunicularSpawner.jobs_slurmrestd_url = "http://slurmctl:6820"
 if c.FunicularSpawner.jobs_backend == "cli":
     # sbatch in the notebook image (slurm-client) talks to slurmctld with the node's munge
-    c.FunicularSpawner.container_binds = ["/etc/slurm", "/run/munge"]
+    # and needs the site's users (SlurmUser); ch-run then leaves passwd alone
+    c.FunicularSpawner.container_binds = ["/etc/slurm", "/run/munge", "/etc/passwd",
+                                          "/etc/group"]
 # tests: a fake UNICORE server (tests/integration/unicore_fake.py); no real one here
 c.FunicularSpawner.jobs_unicore_url = os.environ.get("FUNICULAR_UNICORE_URL", "")
 # tests run their own hub next to the demo one: separate per-user files and job names

@@ -69,5 +69,10 @@ def setup(serverapp) -> JobService | None:
                          home=os.path.expanduser("~"), poll_interval=cfg.poll_interval,
                          idle_interval=cfg.idle_poll_interval)
     settings["funicular_jobs"] = service
+    # the service's news in the server's own log
+    log.setLevel(logging.INFO)
+    for handler in serverapp.log.handlers:
+        log.addHandler(handler)
+    log.propagate = False
     serverapp.io_loop.add_callback(service.start)
     return service

@@ -196,7 +196,11 @@ class JobService:
         ended in the last minute without an exit code from accounting yet."""
         late = self.store.without_exit_code(since=time.time() - EXIT_CODE_WAIT)
         for rec in late:
-            acct = summarize(await self.backend.accounting(rec.backend_id))
+            try:
+                acct = summarize(await self.backend.accounting(rec.backend_id))
+            except Exception as e:
+                log.warning("job %s (%s %s): %s", rec.id, rec.backend, rec.backend_id, e)
+                continue
             if acct.exit_code and acct.state == rec.state:
                 rec.exit_code = acct.exit_code
                 self._changed(rec)
@@ -205,25 +209,40 @@ class JobService:
             return bool(late)
         self.polls += 1
         states = await self.backend.states([r.backend_id for r in recs])
+        updates = []
         for rec in recs:
-            tasks = states.get(rec.backend_id)
-            if tasks is None:  # forgotten by the scheduler: what did accounting keep?
-                tasks = await self.backend.accounting(rec.backend_id)
-                if not tasks:
-                    continue
-            s = summarize(tasks)
-            if s.state not in ("RUNNING", "PENDING", "UNKNOWN") and s.exit_code is None:
-                # ended: the exit code is in accounting (the tasks' states stay squeue's,
-                # which lists every task of an array)
-                acct = summarize(await self.backend.accounting(rec.backend_id))
-                if acct.state == s.state:
-                    s = dataclasses.replace(s, exit_code=acct.exit_code)
-            new = (s.state, s.reason, s.nodes or rec.nodes, s.started or rec.started,
-                   s.ended, s.exit_code or rec.exit_code, s.expected_start, s.tasks)
-            old = (rec.state, rec.reason, rec.nodes, rec.started, rec.ended, rec.exit_code,
-                   rec.expected_start, rec.tasks)
-            if new != old:
-                (rec.state, rec.reason, rec.nodes, rec.started, rec.ended, rec.exit_code,
-                 rec.expected_start, rec.tasks) = new
-                self._changed(rec)
+            try:
+                new = await self._summary(rec, states.get(rec.backend_id))
+            except Exception as e:  # one job's trouble must not stop the others' news
+                log.warning("job %s (%s %s): %s", rec.id, rec.backend, rec.backend_id, e)
+                continue
+            if new is not None:
+                updates.append((rec, new))
+        # all of one look at once: no reader sees a job done before the one it waited for
+        for rec, new in sorted(updates, key=lambda u: u[0].submitted):
+            if new[0] != rec.state:
+                log.info("job %s (%s %s): %s -> %s", rec.id, rec.backend, rec.backend_id,
+                         rec.state, new[0])
+            (rec.state, rec.reason, rec.nodes, rec.started, rec.ended, rec.exit_code,
+             rec.expected_start, rec.tasks) = new
+            self._changed(rec)
         return True
+
+    async def _summary(self, rec: JobRecord, tasks) -> tuple | None:
+        """The record's new fields from the scheduler's tasks, or None if unchanged."""
+        if tasks is None:  # forgotten by the scheduler: what did accounting keep?
+            tasks = await self.backend.accounting(rec.backend_id)
+            if not tasks:
+                return None
+        s = summarize(tasks)
+        if s.state not in ("RUNNING", "PENDING", "UNKNOWN") and s.exit_code is None:
+            # ended: the exit code is in accounting (the tasks' states stay squeue's,
+            # which lists every task of an array)
+            acct = summarize(await self.backend.accounting(rec.backend_id))
+            if acct.state == s.state:
+                s = dataclasses.replace(s, exit_code=acct.exit_code)
+        new = (s.state, s.reason, s.nodes or rec.nodes, s.started or rec.started,
+               s.ended, s.exit_code or rec.exit_code, s.expected_start, s.tasks)
+        old = (rec.state, rec.reason, rec.nodes, rec.started, rec.ended, rec.exit_code,
+               rec.expected_start, rec.tasks)
+        return new if new != old else None

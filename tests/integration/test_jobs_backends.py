@@ -26,8 +26,12 @@ def unicore(cluster):
                              "--key", str(BOX / "slurm/state/jwt_hs256.key")],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: requests.get(FAKE, timeout=2).status_code == 401, 20,
-                 "the fake UNICORE server")
+        def answers():
+            try:
+                return requests.get(FAKE, timeout=2).status_code == 401
+            except requests.ConnectionError:
+                return False
+        wait_for(answers, 20, "the fake UNICORE server")
         yield FAKE
     finally:
         proc.terminate()

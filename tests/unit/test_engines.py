@@ -195,3 +195,14 @@ def test_node_helpers_installed_where_the_nodes_look(tmp_path):
         assert installed.read_bytes() == open(f"{HELPERS_DIR}/{name}", "rb").read()
         assert installed.stat().st_mode & 0o777 == 0o755
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(NODE_HELPERS)
+
+
+def test_charliecloud_with_the_sites_user_database():
+    """Binding /etc/passwd replaces ch-run's own two-line one (--no-passwd)."""
+    launch = ContainerLaunch(image="/images/nb", command=("true",),
+                             binds=(Bind("/etc/passwd", "/etc/passwd"),
+                                    Bind("/etc/group", "/etc/group")))
+    argv = get_runtime("charliecloud").argv(launch)
+    assert argv.index("--no-passwd") < argv.index("--bind=/etc/passwd:/etc/passwd")
+    assert "--no-passwd" not in get_runtime("charliecloud").argv(
+        ContainerLaunch(image="/images/nb", command=("true",)))
