@@ -129,13 +129,22 @@ def test_job_launcher_and_monitor_in_jupyterlab(hub, browser, shots: pathlib.Pat
     page.wait_for_url("**/hub/**")
     hub.spawn("alice")
     hub.wait_ready("alice")
-    page.goto(hub.url + "user/alice/lab/tree/widgets-test.ipynb")
+    # a workspace of its own: the default one, which the first test expects to show a
+    # Launcher, must not remember this notebook
+    page.goto(hub.url + "user/alice/lab/workspaces/funicular-widgets-test/tree/"
+              "widgets-test.ipynb?reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status=idle]",
                            timeout=120_000)
     page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
-    page.keyboard.press("Shift+Enter")
-    launcher = page.wait_for_selector(".funicular-job-launcher", timeout=120_000)
+    page.click("li.lm-MenuBar-item:has-text('Run')")
+    page.click(".lm-Menu-item:has-text('Run All Cells')")
+    try:
+        launcher = page.wait_for_selector(".funicular-job-launcher", timeout=120_000)
+    except Exception:
+        page.screenshot(path=shots / "job-widgets-failed.png", full_page=True)
+        outputs = page.locator(".jp-OutputArea").all_inner_texts()
+        raise AssertionError(f"no JobLauncher; the cell's output: {outputs}") from None
     page.wait_for_selector(".funicular-job-monitor")
     command = launcher.query_selector("input[type=text]")
     command.fill("sh -c 'echo from the launcher; sleep 2'")
