@@ -1,7 +1,10 @@
 """JobMonitor: a live table of the user's jobs, with cancel buttons and a log viewer
 that follows the output. It listens to the server's change stream in a background
-thread: nothing in the kernel polls Slurm."""
+thread: nothing in the kernel polls Slurm. Widgets are only ever changed on the
+kernel's own event loop (the thread hands each change over), as comm messages from
+other threads may reach the browser late or not at all."""
 
+import asyncio
 import html
 import threading
 import time
@@ -27,6 +30,10 @@ class JobMonitor(w.VBox):
         self.status = w.HTML()
         super().__init__([self.table, self.status, self.log_title, self.log_view], **kwargs)
         self.add_class("funicular-job-monitor")
+        try:
+            self._loop = asyncio.get_running_loop()  # the kernel's, running this cell
+        except RuntimeError:
+            self._loop = None  # plain Python: change widgets from the threads
         self._thread = threading.Thread(target=self._listen, daemon=True)
         self._thread.start()
         self._ticker = threading.Thread(target=self._tick, daemon=True)
@@ -42,6 +49,15 @@ class JobMonitor(w.VBox):
         self._stop.set()
         super().close()
 
+    def _post(self, fn, *args) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn, *args)
+        else:
+            fn(*args)
+
+    def _set(self, widget, value) -> None:
+        self._post(setattr, widget, "value", value)
+
     def _listen(self) -> None:
         while not self._stop.is_set():
             try:
@@ -53,16 +69,16 @@ class JobMonitor(w.VBox):
                             self._jobs = {j["id"]: j for j in data["jobs"]}
                         elif name == "job":
                             self._jobs[data["job"]["id"]] = data["job"]
-                    self._render()
-                    self.status.value = ""
+                    self._post(self._render)
+                    self._set(self.status, "")
             except Exception as e:  # the server restarting, a proxy timeout: reconnect
-                self.status.value = ("<i>reconnecting to the job service "
-                                     f"({html.escape(str(e))})</i>")
+                self._set(self.status, "<i>reconnecting to the job service "
+                          f"({html.escape(str(e))})</i>")
                 time.sleep(2)
 
     def _tick(self) -> None:
         while not self._stop.wait(5):  # elapsed and remaining times move on
-            self._render()
+            self._post(self._render)
 
     # ------------------------------------------------------------------ view
     def _render(self) -> None:
@@ -100,8 +116,10 @@ class JobMonitor(w.VBox):
         task = 0 if job.record["request"].get("array") else None
 
         def append(text: str) -> None:
-            if self._following == job_id:
-                self.log_view.value = (self.log_view.value + text)[-200_000:]
+            def add():
+                if self._following == job_id:
+                    self.log_view.value = (self.log_view.value + text)[-200_000:]
+            self._post(add)
         try:
             job.follow(append, task=task)
         except jobs.JobError as e:
