@@ -15,21 +15,30 @@ from funicular.core import validate as v
 from funicular.core.errors import SpecError
 
 
-class AddressHandler(APIHandler):
-    """POST /hub/api/funicular/address  {"host": "10.0.0.5", "port": 43121}"""
+class _ServerTokenHandler(APIHandler):
+    """Calls from a notebook job, authenticated by its server's own API token."""
 
     def check_xsrf_cookie(self):
         # token-authenticated API calls from jobs carry no cookie
         return
 
-    async def post(self):
+    def server_spawner(self, missing: str):
+        """The FunicularSpawner whose server token this request carries, or 403."""
         user = self.current_user
         token = self.get_auth_token()
         if user is None or not token or not hasattr(user, "spawners"):
             raise web.HTTPError(403, "a server token is required")
         spawner = _spawner_for_token(user, token)
         if spawner is None:
-            raise web.HTTPError(403, "this token belongs to no server that is starting")
+            raise web.HTTPError(403, f"this token belongs to no server that {missing}")
+        return spawner
+
+
+class AddressHandler(_ServerTokenHandler):
+    """POST /hub/api/funicular/address  {"host": "10.0.0.5", "port": 43121}"""
+
+    async def post(self):
+        spawner = self.server_spawner("is starting")
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:
@@ -49,23 +58,16 @@ class AddressHandler(APIHandler):
         self.write({"status": "ok", "end_time": spawner.end_epoch()})
 
 
-class SlurmTokenHandler(APIHandler):
+class SlurmTokenHandler(_ServerTokenHandler):
     """POST /hub/api/funicular/slurm-token -> {"token": JWT, "expires": epoch}
 
     For a notebook server's jobs API: only with that server's own token, and only
     ever a token of that server's user. Not logged, not stored."""
 
-    def check_xsrf_cookie(self):
-        return
-
     async def post(self):
-        user = self.current_user
-        token = self.get_auth_token()
-        if user is None or not token or not hasattr(user, "spawners"):
-            raise web.HTTPError(403, "a server token is required")
-        spawner = _spawner_for_token(user, token)
-        if spawner is None or not spawner.active:
-            raise web.HTTPError(403, "this token belongs to no running server")
+        spawner = self.server_spawner("is running")
+        if not spawner.active:
+            raise web.HTTPError(403, "this token belongs to no server that is running")
         self.set_header("Cache-Control", "no-store")
         self.write(spawner.slurm_token())
 

@@ -40,14 +40,19 @@ def shots(tmp_path):
     return path
 
 
+def login(page, hub, user: str) -> None:
+    """Through the hub's login form, with the user's PAM password."""
+    page.goto(hub.url + "hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", passwords()[user])
+    page.click("#login_submit")
+    page.wait_for_url("**/hub/**")
+
+
 def test_login_form_progress_jupyterlab(hub, browser, shots: pathlib.Path):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     page.set_default_timeout(60_000)
-    page.goto(hub.url + "hub/login")
-    page.fill("#username_input", "alice")
-    page.fill("#password_input", passwords()["alice"])
-    page.click("#login_submit")
-    page.wait_for_url("**/hub/**")
+    login(page, hub, "alice")
 
     page.goto(hub.url + "hub/spawn")
     page.wait_for_selector("#funicular-form")
@@ -86,10 +91,7 @@ def test_login_form_progress_jupyterlab(hub, browser, shots: pathlib.Path):
 
 def test_a_bad_value_is_shown_on_the_form(hub, browser, shots: pathlib.Path):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
-    page.goto(hub.url + "hub/login")
-    page.fill("#username_input", "bob")
-    page.fill("#password_input", passwords()["bob"])
-    page.click("#login_submit")
+    login(page, hub, "bob")
     page.goto(hub.url + "hub/spawn")
     page.click("label[for=funicular-mode-advanced]")
     # the browser's own min/max are hints only: remove them as a hostile user would
@@ -122,11 +124,7 @@ def test_job_launcher_and_monitor_in_jupyterlab(hub, browser, shots: pathlib.Pat
     run("chown", "alice:alice", nb)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(60_000)
-    page.goto(hub.url + "hub/login")
-    page.fill("#username_input", "alice")
-    page.fill("#password_input", passwords()["alice"])
-    page.click("#login_submit")
-    page.wait_for_url("**/hub/**")
+    login(page, hub, "alice")
     hub.spawn("alice")
     hub.wait_ready("alice")
     # a workspace of its own: the default one, which the first test expects to show a
