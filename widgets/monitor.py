@@ -23,6 +23,9 @@ class JobMonitor(w.VBox):
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.table = w.VBox()
+        self._header = w.HBox([w.HTML(f"<b>{c}</b>", layout=w.Layout(width=_width(c)))
+                               for c in _COLUMNS])
+        self._rows: dict[str, _Row] = {}
         self.log_title = w.HTML()
         self.log_view = w.Textarea(layout=w.Layout(width="100%", height="14em"), disabled=True)
         self._following: str | None = None
@@ -82,26 +85,19 @@ class JobMonitor(w.VBox):
 
     # ------------------------------------------------------------------ view
     def _render(self) -> None:
+        """Bring the table up to date: one row of widgets per job, made once and then
+        changed in place (each new widget is a message to the browser)."""
         now = time.time()
         with self._lock:
             rows = [row(j, now) for j in sorted(self._jobs.values(),
                                                 key=lambda j: -j["submitted"])][:50]
-        header = w.HBox([w.HTML(f"<b>{c}</b>", layout=w.Layout(width=_width(c)))
-                         for c in _COLUMNS])
-        lines = [header]
         for r in rows:
-            cells = [w.HTML(html.escape(str(r[c])), layout=w.Layout(width=_width(c)))
-                     for c in _COLUMNS]
-            cells[2].add_class(f"funicular-state-{r['state'].split()[0].lower()}")
-            logs = w.Button(description="logs", layout=w.Layout(width="5em"))
-            logs.on_click(lambda _b, i=r["id"]: self.show_logs(i))
-            cancel = w.Button(description="cancel", button_style="danger",
-                              disabled=not r["cancellable"], layout=w.Layout(width="6em"))
-            cancel.on_click(lambda _b, i=r["id"]: jobs.get(i).cancel())
-            line = w.HBox([*cells, logs, cancel])
-            line.add_class(f"funicular-job-{r['id']}")
-            lines.append(line)
-        self.table.children = lines
+            if r["id"] not in self._rows:
+                self._rows[r["id"]] = _Row(r["id"], self.show_logs)
+            self._rows[r["id"]].update(r)
+        children = (self._header, *(self._rows[r["id"]].box for r in rows))
+        if tuple(self.table.children) != children:
+            self.table.children = children
 
     def show_logs(self, job_id: str) -> None:
         """Show a job's output in the viewer and follow it while the job runs."""
@@ -124,6 +120,34 @@ class JobMonitor(w.VBox):
             job.follow(append, task=task)
         except jobs.JobError as e:
             append(f"\n[{e}]")
+
+
+class _Row:
+    """The widgets of one job's line in the table."""
+
+    def __init__(self, job_id: str, show_logs):
+        self.cells = [w.HTML(layout=w.Layout(width=_width(c))) for c in _COLUMNS]
+        logs = w.Button(description="logs", layout=w.Layout(width="5em"))
+        logs.on_click(lambda _b: show_logs(job_id))
+        self.cancel = w.Button(description="cancel", button_style="danger",
+                               layout=w.Layout(width="6em"))
+        self.cancel.on_click(lambda _b: jobs.get(job_id).cancel())
+        self.box = w.HBox([*self.cells, logs, self.cancel])
+        self.box.add_class(f"funicular-job-{job_id}")
+        self.state_class = ""
+
+    def update(self, r: dict) -> None:
+        for cell, column in zip(self.cells, _COLUMNS, strict=True):
+            text = html.escape(str(r[column]))
+            if cell.value != text:
+                cell.value = text
+        state_class = f"funicular-state-{r['state'].split()[0].lower()}"
+        if state_class != self.state_class:
+            if self.state_class:
+                self.cells[2].remove_class(self.state_class)
+            self.cells[2].add_class(state_class)
+            self.state_class = state_class
+        self.cancel.disabled = not r["cancellable"]
 
 
 def _width(column: str) -> str:

@@ -48,3 +48,21 @@ def test_command_line_is_split_never_run():
     for bad in ("", "   ", "echo 'unterminated"):
         with pytest.raises(ValueError, match="command"):
             parse_command(bad)
+
+
+def test_monitor_changes_its_rows_in_place():
+    """A job's line is made once and then changed: new widgets per update would flood
+    the browser with messages."""
+    from funicular.widgets.monitor import JobMonitor
+
+    m = JobMonitor(follow_logs=False)  # no server here: its listener just retries
+    m.close()
+    m._jobs = {JOB["id"]: {**JOB, "submitted": 1}}
+    m._render()
+    line = m._rows[JOB["id"]]
+    m._jobs[JOB["id"]] = {**JOB, "submitted": 1, "state": "COMPLETED", "final": True}
+    m._render()
+    assert m._rows[JOB["id"]] is line and m.table.children[1] is line.box
+    assert line.cells[2].value == "COMPLETED"
+    assert line.cells[2]._dom_classes == ("funicular-state-completed",)
+    assert line.cancel.disabled is True and len(m.table.children) == 2
