@@ -3,6 +3,7 @@ PKGS="slurmctld slurmd slurm-client slurmrestd slurm-wlm-jwt-plugin slurmdbd mar
 sudo curl iproute2 util-linux procps passwd ca-certificates
 charliecloud-runtime squashfs-tools squashfuse fuse3 mmdebstrap uidmap
 podman runc catatonit fuse-overlayfs skopeo
+memcached
 python3 python3-venv python3-dev nodejs npm
 chromium fonts-dejavu-core
 libpmix-dev"  # Slurm's mpi/pmix plugin dlopens libpmix.so (MPI hybrid mode)
