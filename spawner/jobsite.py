@@ -9,6 +9,7 @@ key never leaves the hub, and a server can only ever get its own user's token.
 
 import time
 
+from funicular.core.containers import available_runtimes
 from funicular.core.jobs import JobSite, SiteImage
 from funicular.core.slurm.rest import sign_jwt
 
@@ -19,8 +20,7 @@ def job_site(spawner, partitions: tuple[str, ...] = ()) -> JobSite:
               for name, img in spawner.job_catalog.items()}
     return JobSite(
         images=images, host_home=spawner._home, runtime=spawner.container_runtime,
-        runtime_options={k: dict(v) for k, v in spawner.container_runtime_options.items()},
-        helpers_dir=spawner.node_helpers_dir or None,
+        runtime_options={e: spawner.engine_options(e) for e in available_runtimes()},
         scratch=dict(spawner.volatile_scratch) or None,
         backend=spawner.jobs_backend,
         slurmrestd_url=spawner.jobs_slurmrestd_url or spawner.slurmrestd_url,

@@ -520,6 +520,16 @@ class FunicularSpawner(Spawner):
             out["FUNICULAR_WALLTIME_WARNING"] = str(self.walltime_warning)
         return out
 
+    def engine_options(self, engine: str) -> dict:
+        """An engine's options as notebooks and follow-on jobs get them: the admin's,
+        the executable's path for the site's engine, where the node helpers are."""
+        options = dict(self.container_runtime_options.get(engine, {}))
+        if engine == self.container_runtime and self.container_runtime_path:
+            options.setdefault("executable", self.container_runtime_path)
+        if self.node_helpers_dir:
+            options.setdefault("helpers_dir", self.node_helpers_dir)
+        return options
+
     def _binds(self) -> tuple[Bind, ...]:
         out = []
         for spec in self.container_binds:
@@ -551,12 +561,7 @@ class FunicularSpawner(Spawner):
     def _batch_job(self, choice: options.Choice) -> BatchJob:
         image = self.catalog[choice.image]
         engine = choice.runtime or image.runtime or self.container_runtime
-        options = dict(self.container_runtime_options.get(engine, {}))
-        if engine == self.container_runtime and self.container_runtime_path:
-            options.setdefault("executable", self.container_runtime_path)
-        if self.node_helpers_dir:
-            options.setdefault("helpers_dir", self.node_helpers_dir)
-        runtime = get_runtime(engine, **options)
+        runtime = get_runtime(engine, **self.engine_options(engine))
         scratch = Scratch(**self.volatile_scratch) if self.volatile_scratch else None
         launch = ContainerLaunch(
             image=image.path, user=self.user.name,
@@ -567,8 +572,7 @@ class FunicularSpawner(Spawner):
             scratch=scratch, binds=self._binds(),
             env=(("HOME", f"/home/{self.user.name}"),  # where ch-run --home mounts it
                  ("FUNICULAR_CONTAINER_ENGINE", engine),
-                 *((("FUNICULAR_SCRATCH", scratch.target), ("TMPDIR", scratch.target))
-                   if scratch else ())),
+                 *(scratch.env if scratch else ())),
         )
         return BatchJob(
             name=f"{self.job_name_prefix}-{server_key(self.name)}",

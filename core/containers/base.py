@@ -69,6 +69,11 @@ class Scratch:
         if self.source is not None:
             v.path("scratch source", self.source)
 
+    @property
+    def env(self) -> tuple[tuple[str, str], ...]:
+        """What tells the programs inside where it is."""
+        return (("FUNICULAR_SCRATCH", self.target), ("TMPDIR", self.target))
+
 
 @dataclass(frozen=True)
 class ContainerLaunch:

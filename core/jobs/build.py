@@ -31,10 +31,7 @@ def batch_job(req: JobRequest, site: JobSite, *, job_id: str, user: str,
         raise SpecError("image", f"{req.image!r} is not in the catalog: "
                         f"{', '.join(sorted(site.images)) or 'none'}")
     engine = image.runtime or site.runtime
-    options = dict(site.runtime_options.get(engine, {}))
-    if site.helpers_dir:
-        options.setdefault("helpers_dir", site.helpers_dir)
-    runtime = get_runtime(engine, **options)
+    runtime = get_runtime(engine, **site.runtime_options.get(engine, {}))
     host_dir = f"{site.host_home.rstrip('/')}/{job_dir(site, job_id)}"
     probe = ContainerLaunch(image=image.path, command=("true",), home=site.host_home,
                             user=user)
@@ -44,7 +41,7 @@ def batch_job(req: JobRequest, site: JobSite, *, job_id: str, user: str,
     env = [*req.env, ("HOME", inside_home), ("FUNICULAR_JOB", job_id),
            ("FUNICULAR_JOB_DIR", inside_dir)]
     if scratch:
-        env += [("FUNICULAR_SCRATCH", scratch.target), ("TMPDIR", scratch.target)]
+        env += scratch.env
     launch = ContainerLaunch(
         image=image.path, command=req.command, env=tuple(env), home=site.host_home,
         user=user, workdir=req.workdir or inside_dir, gpus=req.gpus > 0,

@@ -28,8 +28,8 @@ class JobSite:
     images: dict[str, SiteImage]
     host_home: str  # the user's home as the compute nodes see it
     runtime: str = "charliecloud"  # the engine for images that do not name one
+    # each engine's options as the spawner gives them (executable, helpers_dir...)
     runtime_options: dict[str, dict] = field(default_factory=dict)
-    helpers_dir: str | None = None
     scratch: dict | None = None  # the spawner's volatile_scratch
     backend: str = "rest"
     slurmrestd_url: str | None = None  # as the notebook's node reaches it
@@ -46,8 +46,6 @@ class JobSite:
             v.name("image", name)
             if image.runtime is not None:
                 known_runtime(f"image {name!r}", image.runtime)
-        if self.helpers_dir is not None:
-            v.path("helpers_dir", self.helpers_dir)
         if self.backend not in BACKENDS:
             raise SpecError("backend", f"{self.backend!r} is not one of {', '.join(BACKENDS)}")
         v.name("pmi", self.pmi)

@@ -98,34 +98,37 @@ class JobService:
 
     async def read_log(self, rec: JobRecord, offset: int = 0, task: int | None = None,
                        tail: int | None = None) -> dict:
-        """Bytes of the job's output from ``offset`` (or its last ``tail`` lines)."""
+        """Bytes of the job's output from ``offset`` (or its last ``tail`` lines), from
+        the backend where it keeps them (UNICORE), else from the job's directory."""
         name = self.log_name(rec, task)
+        start = 0 if tail is not None else offset
         remote = None
         if rec.backend_id and rec.state != "SUBMIT_FAILED":
-            remote = await self.backend.read_output(rec.backend_id, 0 if tail is not None
-                                                    else offset)
-        if remote is not None:
-            size = (0 if tail is not None else offset) + len(remote)
-            data = remote[:LOG_CHUNK] if tail is None else remote
+            remote = await self.backend.read_output(rec.backend_id, start)
+        if remote is None:
+            data, start, size = self._read_file(self.path(rec, name), start, tail)
         else:
-            data, size = self._read_file(self.path(rec, name), offset, tail)
+            data, size = remote, start + len(remote)
         if tail is not None:
             data = b"\n".join(data[-LOG_CHUNK:].split(b"\n")[-tail - 1:]) if tail else b""
             offset = size
         else:
-            offset = min(offset, size) + len(data) if remote is None else offset + len(data)
+            data = data[:LOG_CHUNK]
+            offset = start + len(data)
         return {"data": data.decode(errors="replace"), "offset": offset, "size": size,
                 "final": rec.final}
 
     @staticmethod
-    def _read_file(path: str, offset: int, tail: int | None) -> tuple[bytes, int]:
+    def _read_file(path: str, offset: int, tail: int | None) -> tuple[bytes, int, int]:
+        """(data, where it starts, the file's size); for a tail, the file's last chunk."""
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
-                f.seek(max(0, size - LOG_CHUNK) if tail is not None else min(offset, size))
-                return f.read(LOG_CHUNK), size
+                start = max(0, size - LOG_CHUNK) if tail is not None else min(offset, size)
+                f.seek(start)
+                return f.read(LOG_CHUNK), start, size
         except FileNotFoundError:
-            return b"", 0
+            return b"", 0, 0
 
     def outputs(self, rec: JobRecord) -> list[dict]:
         out = []

@@ -12,8 +12,8 @@ from funicular.core.slurm.rest import submit_body
 SITE = JobSite(
     images={"sim": SiteImage("/apps/images/sim"),
             "sim-podman": SiteImage("localhost/site/sim:1", runtime="podman")},
-    host_home="/users/alice", runtime_options={"podman": {"runtime": "runc"}},
-    helpers_dir="/apps/funicular/libexec", scratch={"target": "/tmp", "size_mb": 256})
+    host_home="/users/alice", scratch={"target": "/tmp", "size_mb": 256},
+    runtime_options={"podman": {"runtime": "runc", "helpers_dir": "/apps/funicular/libexec"}})
 BASE = {"image": "sim", "command": ["python3", "run.py", "--steps", "$(rm -rf ~)"],
         "partition": "mc"}
 
@@ -129,3 +129,20 @@ def test_site_travels_as_json_and_is_checked():
     default = JobSite(images={"sim": SiteImage("/i")}, host_home="/h", runtime="apptainer")
     job = batch_job(from_json(BASE), default, job_id="j1", user="alice")
     assert job.command[0] == f"{HELPERS_DIR}/envfilter.sh"
+
+
+def test_jobs_get_each_engine_as_notebooks_do():
+    """The executable's path and the node helpers the spawner gives its own engines."""
+    from funicular.core.containers import available_runtimes
+    from funicular.spawner import FunicularSpawner
+
+    spawner = FunicularSpawner(container_runtime_path="/opt/ch/bin/ch-run",
+                               node_helpers_dir="/apps/funicular/libexec")
+    site = JobSite(images={"sim": SiteImage("/apps/sim"),
+                           "pod": SiteImage("localhost/sim", runtime="podman")},
+                   host_home="/users/alice",
+                   runtime_options={e: spawner.engine_options(e) for e in available_runtimes()})
+    assert batch_job(from_json(BASE), site, job_id="j1", user="alice").command[0] == \
+        "/opt/ch/bin/ch-run"
+    pod = batch_job(from_json({**BASE, "image": "pod"}), site, job_id="j2", user="alice")
+    assert pod.command[:2] == ("/apps/funicular/libexec/podman-job.sh", "podman")

@@ -25,6 +25,10 @@ class HubTokens:
         self.fetched = 0
 
     async def headers(self, user: str) -> dict[str, str]:
+        return {"X-SLURM-USER-NAME": user, "X-SLURM-USER-TOKEN": await self.token()}
+
+    async def token(self) -> str:
+        """The current token, a new one from the hub when a third of its life is left."""
         if self._expires - time.time() < self._lifespan / 3 or not self._token:
             req = HTTPRequest(self.url, method="POST", body=b"{}", request_timeout=20,
                               headers={"Authorization": f"token {self._api_token}"})
@@ -40,7 +44,7 @@ class HubTokens:
             self._expires = float(data["expires"])
             self._lifespan = self._expires - time.time()
             self.fetched += 1
-        return {"X-SLURM-USER-NAME": user, "X-SLURM-USER-TOKEN": self._token}
+        return self._token
 
 
 @register

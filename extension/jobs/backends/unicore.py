@@ -63,7 +63,7 @@ class UnicoreBackend(JobBackend):
     async def _client(self):
         from pyunicore import client, credentials
 
-        token = (await self.tokens.headers(self.user))["X-SLURM-USER-TOKEN"]
+        token = await self.tokens.token()
         if self._client_for is None or self._client_for[0] != token:
             c = await asyncio.to_thread(client.Client, credentials.BearerToken(token),
                                         self.site.unicore_url)
