@@ -2,7 +2,8 @@
 
 Auto-enabled on install (``jupyter_server_config.d/funicular.json``). It tells the notebook
 where it runs (``/funicular/api/info``) and owns the user's follow-on jobs
-(``/funicular/api/jobs``, see ``jobs``).
+(``/funicular/api/jobs``, see ``jobs``) and their data transfers
+(``/funicular/api/transfers``, ``/funicular/api/storage``, see ``transfers``).
 """
 
 
@@ -11,11 +12,12 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    from . import jobs, shutdown, walltime
+    from . import jobs, shutdown, transfers, walltime
     from .handlers import setup_handlers
 
     walltime.install()
     shutdown.install()
     setup_handlers(serverapp.web_app)
     jobs.setup(serverapp)
+    transfers.setup(serverapp)
     serverapp.log.info("funicular extension loaded")

@@ -16,18 +16,18 @@ import asyncio
 import json
 import re
 
-from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
 from funicular.core.errors import SlurmError, SpecError
 
+from ..api import KEEPALIVE, ApiHandler, SpecHTTPError
+
 _ID = r"(j[0-9a-f]{12})"
-KEEPALIVE = 15.0  # seconds between comments on an idle stream (proxies close quiet ones)
 
 
-class _JobsHandler(APIHandler):
+class _JobsHandler(ApiHandler):
     @property
     def jobs(self):
         service = self.settings.get("funicular_jobs")
@@ -50,21 +50,6 @@ class _JobsHandler(APIHandler):
             raise web.HTTPError(400, f"{name} must be a whole number in {lo}..{hi}")
         return int(raw)
 
-    def write_error(self, status_code, **kwargs):
-        exc = kwargs.get("exc_info", (None, None))[1]
-        self.set_header("Content-Type", "application/json")
-        body = {"status": status_code, "message": getattr(exc, "log_message", None)
-                or self._reason}
-        if isinstance(exc, _SpecHTTPError):
-            body["field"] = exc.field
-        self.finish(json.dumps(body))
-
-
-class _SpecHTTPError(web.HTTPError):
-    def __init__(self, err: SpecError):
-        super().__init__(400, str(err))
-        self.field = err.field
-
 
 class JobsHandler(_JobsHandler):
     @web.authenticated
@@ -73,14 +58,11 @@ class JobsHandler(_JobsHandler):
 
     @web.authenticated
     async def post(self):
-        try:
-            body = json.loads(self.request.body or b"null")
-        except ValueError:
-            raise web.HTTPError(400, "the body must be JSON") from None
+        body = self.json_body()
         try:
             rec = await self.jobs.submit(body)
         except SpecError as e:
-            raise _SpecHTTPError(e) from None
+            raise SpecHTTPError(e) from None
         except SlurmError as e:
             raise web.HTTPError(502, f"the scheduler refused the job: {e}") from None
         self.set_status(201)
@@ -122,20 +104,7 @@ class OutputsHandler(_JobsHandler):
         self.finish(json.dumps({"dir": rec.dir, "files": self.jobs.outputs(rec)}))
 
 
-class _Stream(_JobsHandler):
-    """Server-sent events: ``event: NAME`` / ``data: JSON`` blocks."""
-
-    def _start_stream(self):
-        self.set_header("Content-Type", "text/event-stream")
-        self.set_header("Cache-Control", "no-cache")
-        self.set_header("X-Accel-Buffering", "no")
-
-    async def send(self, name: str, data: dict) -> None:
-        self.write(f"event: {name}\ndata: {json.dumps(data)}\n\n")
-        await self.flush()
-
-
-class LogsHandler(_Stream):
+class LogsHandler(_JobsHandler):
     @web.authenticated
     async def get(self, job_id):
         rec = self._job(job_id)
@@ -145,11 +114,11 @@ class LogsHandler(_Stream):
         try:
             chunk = await self.jobs.read_log(rec, offset, task, tail)
         except SpecError as e:
-            raise _SpecHTTPError(e) from None
+            raise SpecHTTPError(e) from None
         if self.get_argument("follow", "0") not in ("1", "true"):
             self.finish(json.dumps(chunk))
             return
-        self._start_stream()
+        self.start_stream()
         idle = 0.0
         try:
             while True:
@@ -170,20 +139,19 @@ class LogsHandler(_Stream):
         self.finish()
 
 
-class EventsHandler(_Stream):
+class EventsHandler(_JobsHandler):
     @web.authenticated
     async def get(self):
         service = self.jobs
         queue = service.listen()
-        self._start_stream()
+        self.start_stream()
         try:
             await self.send("snapshot", {"jobs": [r.to_json() for r in service.jobs()]})
             while True:
                 try:
                     event = await asyncio.wait_for(queue.get(), KEEPALIVE)
                 except TimeoutError:
-                    self.write(": keepalive\n\n")
-                    await self.flush()
+                    await self.keepalive()
                     continue
                 await self.send(event["type"], event)
         except StreamClosedError:

@@ -1,0 +1,88 @@
+"""What the transfer engine needs from an object store, and the registry by scheme.
+
+Multi-part uploads are the store's own (S3 multipart uploads, Swift static large
+objects): the object appears only when the last call completes it, so a half-written
+object is never visible, and parts already stored survive an interruption.
+"""
+
+from ..checksum import ObjectInfo
+from ..credentials import StoreCredentials
+
+
+class StoreError(RuntimeError):
+    """A store call failed; ``status`` is the HTTP status, None if none came back."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying: no answer, or the store says it is overloaded or failing."""
+        return self.status is None or self.status in (408, 429) or self.status >= 500
+
+
+class ObjectStore:
+    scheme = ""
+
+    def __init__(self, creds: StoreCredentials):
+        creds.require(self.scheme)
+        self.creds = creds
+
+    # objects
+    def head(self, container: str, key: str) -> ObjectInfo | None:
+        raise NotImplementedError
+
+    def get_range(self, container: str, key: str, offset: int, length: int) -> bytes:
+        raise NotImplementedError
+
+    def put(self, container: str, key: str, data: bytes, md5: str, meta: dict) -> str:
+        """One request for a small object; the store checks ``md5``. Returns the ETag."""
+        raise NotImplementedError
+
+    # multi-part uploads
+    def begin_upload(self, container: str, key: str, upload_id: str, meta: dict) -> str:
+        """Starts an upload; returns the store's handle for it (kept in the journal)."""
+        raise NotImplementedError
+
+    def put_part(self, container: str, key: str, handle: str, n: int, data: bytes,
+                 md5: str) -> None:
+        raise NotImplementedError
+
+    def stored_parts(self, container: str, key: str, handle: str) -> dict[int, str]:
+        """The parts the store holds for an upload: {n: md5}."""
+        raise NotImplementedError
+
+    def complete_upload(self, container: str, key: str, handle: str,
+                        parts: list[tuple[str, int]], meta: dict) -> str:
+        """Makes the object visible from the parts [(md5, size)]; returns its ETag."""
+        raise NotImplementedError
+
+    def abort_upload(self, container: str, key: str, handle: str) -> None:
+        raise NotImplementedError
+
+    # sharing
+    def share_url(self, container: str, key: str, seconds: int) -> str:
+        """A URL anyone can GET the object with until it expires."""
+        raise NotImplementedError
+
+    def filesystem(self):
+        """The fsspec filesystem over the same account (ls, info, rm, open...)."""
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, type[ObjectStore]] = {}
+
+
+def register(cls: type[ObjectStore]) -> type[ObjectStore]:
+    _REGISTRY[cls.scheme] = cls
+    return cls
+
+
+def get_store(scheme: str, creds: StoreCredentials) -> ObjectStore:
+    from . import s3, swift  # noqa: F401  (they register themselves)
+    try:
+        cls = _REGISTRY[scheme]
+    except KeyError:
+        raise ValueError(f"no object store for {scheme!r}: {', '.join(_REGISTRY)}") from None
+    return cls(creds)

@@ -1,0 +1,166 @@
+"""OpenStack Swift through python-swiftclient.
+
+Large objects are static large objects (SLO): segments go to ``<container>_segments``
+(the ``swift`` CLI's convention) under ``<key>/funicular/<upload id>/``, and the
+manifest that makes the object visible is written last. One connection per thread
+(a swiftclient ``Connection`` is not thread-safe); retries are the engine's, not
+swiftclient's, so an unreachable store is reported at once.
+"""
+
+import json
+import secrets
+import threading
+from urllib.parse import quote, urlsplit
+
+from ..checksum import ObjectInfo
+from .base import ObjectStore, StoreError, register
+
+META = "x-object-meta-"
+
+
+def _error(e: Exception, what: str) -> StoreError:
+    status = getattr(e, "http_status", None)
+    reason = getattr(e, "http_reason", "") or str(e).splitlines()[0][:200]
+    return StoreError(f"swift: {what}: {status or ''} {reason}".replace("  ", " "), status)
+
+
+@register
+class SwiftStore(ObjectStore):
+    scheme = "swift"
+
+    def __init__(self, creds, timeout: float = 60):
+        super().__init__(creds)
+        self._local = threading.local()
+        self._timeout = timeout
+
+    @property
+    def conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            import swiftclient
+            conn = swiftclient.Connection(
+                self.creds.swift_auth_url, self.creds.swift_user, self.creds.swift_key,
+                auth_version="1", retries=0, timeout=self._timeout)
+            self._local.conn = conn
+        return conn
+
+    def call(self, what: str, name: str, *args, **kw):
+        try:
+            return getattr(self.conn, name)(*args, **kw)
+        except Exception as e:
+            raise _error(e, what) from None
+
+    @staticmethod
+    def segments(container: str, key: str, handle: str) -> tuple[str, str]:
+        return f"{container}_segments", f"{key}/funicular/{handle}/"
+
+    def head(self, container, key):
+        try:
+            h = self.conn.head_object(container, key)
+        except Exception as e:
+            err = _error(e, f"HEAD {container}/{key}")
+            if err.status == 404:
+                return None
+            raise err from None
+        return ObjectInfo(
+            size=int(h["content-length"]), etag=h.get("etag", "").strip('"'),
+            meta={k[len(META):]: v for k, v in h.items() if k.startswith(META)},
+            large=h.get("x-static-large-object", "").lower() == "true"
+            or "x-object-manifest" in h,
+            modified=h.get("last-modified", ""))
+
+    def get_range(self, container, key, offset, length):
+        if length == 0:
+            return b""
+        _, body = self.call(f"GET {container}/{key}", "get_object", container, key,
+                            headers={"Range": f"bytes={offset}-{offset + length - 1}"})
+        if len(body) != length:
+            raise StoreError(f"swift: GET {container}/{key}: {len(body)} bytes of {length}")
+        return body
+
+    def put(self, container, key, data, md5, meta):
+        return self.call(f"PUT {container}/{key}", "put_object", container, key,
+                         contents=data, etag=md5,
+                         headers={f"X-Object-Meta-{k}": v for k, v in meta.items()})
+
+    def begin_upload(self, container, key, upload_id, meta):
+        self.call(f"PUT {container}_segments", "put_container", f"{container}_segments")
+        return upload_id
+
+    def put_part(self, container, key, handle, n, data, md5):
+        segc, prefix = self.segments(container, key, handle)
+        self.call(f"PUT segment {n}", "put_object", segc, f"{prefix}{n:08d}",
+                  contents=data, etag=md5)
+
+    def stored_parts(self, container, key, handle):
+        segc, prefix = self.segments(container, key, handle)
+        try:
+            _, objs = self.conn.get_container(segc, prefix=prefix, full_listing=True)
+        except Exception as e:
+            err = _error(e, f"GET {segc}")
+            if err.status == 404:
+                return {}
+            raise err from None
+        return {int(o["name"][len(prefix):]): o["hash"] for o in objs
+                if o["name"][len(prefix):].isdigit()}
+
+    def _old_segments(self, container, key) -> list[str]:
+        """The segments of a Funicular SLO about to be overwritten (to delete after)."""
+        info = self.head(container, key)
+        if info is None or not info.large:
+            return []
+        _, body = self.call("GET manifest", "get_object", container, key,
+                            query_string="multipart-manifest=get")
+        try:
+            paths = [s["name"] for s in json.loads(body)]
+        except (ValueError, KeyError, TypeError):
+            return []
+        mine = f"/{container}_segments/{key}/funicular/"
+        return [p for p in paths if p.startswith(mine)]
+
+    def complete_upload(self, container, key, handle, parts, meta):
+        segc, prefix = self.segments(container, key, handle)
+        manifest = [{"path": f"/{segc}/{prefix}{n:08d}", "etag": md5, "size_bytes": size}
+                    for n, (md5, size) in enumerate(parts)]
+        old = self._old_segments(container, key)
+        etag = self.call(f"PUT manifest {container}/{key}", "put_object", container, key,
+                         contents=json.dumps(manifest), query_string="multipart-manifest=put",
+                         headers={f"X-Object-Meta-{k}": v for k, v in meta.items()})
+        for path in old:
+            _, _, name = path[1:].partition("/")
+            try:
+                self.conn.delete_object(segc, name)
+            except Exception:  # noqa: S110 (an orphan segment costs space, not data)
+                pass
+        return etag.strip('"')
+
+    def abort_upload(self, container, key, handle):
+        segc, prefix = self.segments(container, key, handle)
+        for n in self.stored_parts(container, key, handle):
+            self.call("DELETE segment", "delete_object", segc, f"{prefix}{n:08d}")
+
+    def delete(self, container, key):
+        """Deletes an object, with its segments if it is an SLO."""
+        info = self.head(container, key)
+        if info is None:
+            raise StoreError(f"swift: {container}/{key}: no such object", 404)
+        self.call(f"DELETE {container}/{key}", "delete_object", container, key,
+                  query_string="multipart-manifest=delete" if info.large else None)
+
+    def share_url(self, container, key, seconds):
+        from swiftclient.utils import generate_temp_url
+        headers = self.call("HEAD account", "head_account")
+        temp_key = headers.get("x-account-meta-temp-url-key")
+        if not temp_key:
+            temp_key = secrets.token_urlsafe(24)
+            self.call("POST account", "post_account",
+                      headers={"X-Account-Meta-Temp-URL-Key": temp_key})
+        url = urlsplit(self.conn.url)
+        path = f"{url.path}/{container}/{quote(key)}"
+        return f"{url.scheme}://{url.netloc}" + generate_temp_url(path, seconds, temp_key,
+                                                                   "GET")
+
+    def filesystem(self):
+        from ..swiftfs import SwiftFileSystem
+        return SwiftFileSystem(store=self)
+

@@ -1,0 +1,200 @@
+"""The transfer engine: parts in parallel, each checked, retried, journalled; resumable.
+
+``run(t)`` moves ``t.src`` to ``t.dst`` (see ``endpoints``). Parts are read, hashed
+and written by a small thread pool (hashlib and sockets release the GIL), at most
+``concurrency`` parts in memory. After every part the journal is saved, so a run that
+stops (store unreachable after the retries, process killed) leaves a record that the
+next ``run`` continues from: parts the sink still holds with the right MD5 are kept,
+the rest are moved again; if the source changed meanwhile, it starts over.
+"""
+
+import functools
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+from .checksum import ChecksumError, composite, expected_etags, part_count, part_range, verify
+from .credentials import StoreCredentials
+from .endpoints import ObjectSink, ObjectSource, Sink, Source, open_sink, open_source
+from .journal import Journal, Transfer
+from .location import parse
+from .stores import StoreError
+
+PART_SIZE = 32 * 2**20
+CONCURRENCY = 4
+ATTEMPTS = 4  # per part; 0.5, 1, 2 s apart
+
+
+class Cancelled(Exception):
+    pass
+
+
+def plan(src: str, dst: str, creds: StoreCredentials, isdir: Callable[[str], bool] | None = None
+         ) -> Transfer:
+    """A new transfer, or a SpecError/ValueError that says why not. A destination that
+    is a folder, a container, or ends in "/" gets the source's name."""
+    import os
+    s, d = parse(src, "src"), parse(dst, "dst")
+    creds.require(s.scheme)
+    creds.require(d.scheme)
+    if s.is_object_store and (not s.container or not s.key or s.key.endswith("/")):
+        raise ValueError(f"src: {s} does not name an object")
+    isdir = isdir or os.path.isdir
+    if (d.is_object_store and (not d.key or d.key.endswith("/"))) or (
+            d.scheme == "file" and isdir(d.key)):
+        if d.is_object_store and not d.container:
+            raise ValueError(f"dst: {d} names no container")
+        d = d.child(s.name)
+    if str(s) == str(d):
+        raise ValueError("src and dst are the same")
+    return Transfer.new(str(s), str(d))
+
+
+def _retry(fn, cancel: threading.Event, attempts: int):
+    for i in range(attempts):
+        if cancel.is_set():
+            raise Cancelled()
+        try:
+            return fn()
+        except StoreError as e:
+            if not e.transient or i == attempts - 1:
+                raise
+        except (ConnectionError, TimeoutError):
+            if i == attempts - 1:
+                raise
+        cancel.wait(0.5 * 2**i)
+    raise AssertionError("unreachable")
+
+
+def run(t: Transfer, creds: StoreCredentials, journal: Journal | None = None, *,
+        progress: Callable[[Transfer], None] | None = None,
+        cancel: threading.Event | None = None, part_size: int = PART_SIZE,
+        concurrency: int = CONCURRENCY, attempts: int = ATTEMPTS) -> Transfer:
+    """Runs (or resumes) ``t`` to an end state: done, interrupted (resumable), failed
+    or cancelled; never raises for what happens to the data."""
+    cancel = cancel or threading.Event()
+    retry = functools.partial(_retry, cancel=cancel, attempts=attempts)
+    save = (lambda: journal.save(t)) if journal else (lambda: None)
+    report = progress or (lambda t: None)
+    t.state, t.error, t.started, t.ended, t.runs = "running", "", time.time(), None, t.runs + 1
+    t.bytes_done = 0
+    began = time.monotonic()
+    sink: Sink | None = None
+    try:
+        src = open_source(parse(t.src), creds)
+        sink = open_sink(parse(t.dst), creds)
+        if t.source_tag and (t.source_tag != src.tag or t.size != src.size):
+            sink.discard(t)  # the source changed: nothing moved so far is of use
+            t.done = {}
+        t.size, t.source_tag = src.size, src.tag
+        if not t.done:
+            t.part_size = src.part_size or part_size
+        save()
+        report(t)
+        etag = _move(t, src, sink, cancel, retry, concurrency, save, report)
+        t.verified = _verify(t, src, sink, etag)
+        t.state = "done"
+    except Cancelled:
+        if sink:
+            _quietly(sink.discard, t)
+        t.done, t.state, t.error = {}, "cancelled", "cancelled"
+    except ChecksumError as e:
+        if sink:
+            _quietly(sink.discard, t)
+        t.done, t.state, t.error = {}, "failed", str(e)
+    except (StoreError, OSError, ValueError) as e:
+        # the store went away, a file went missing...: what is journalled stays
+        t.state, t.error = "interrupted", str(e) or type(e).__name__
+    finally:
+        t.seconds += time.monotonic() - began
+        t.ended = time.time()
+        save()
+        report(t)
+    return t
+
+
+def _quietly(fn, *args):
+    try:
+        fn(*args)
+    except Exception:  # noqa: S110 (cleaning up after a failure must not hide it)
+        pass
+
+
+def _move(t, src: Source, sink: Sink, cancel, retry, concurrency, save, report
+          ) -> str | None:
+    """Moves the parts not yet done; the sink's ETag of the whole."""
+    n_parts = part_count(t.size, t.part_size)
+    if n_parts == 1:
+        data = retry(lambda: src.read(0, t.size))
+        md5 = hashlib.md5(data).hexdigest()
+        etag = retry(lambda: sink.write_whole(t, data, md5))
+        t.done = {0: md5}
+        t.bytes_done, t.bytes_moved = t.size, t.bytes_moved + t.size
+        return etag
+    held = retry(lambda: sink.prepare(t))
+    t.done = {n: m for n, m in t.done.items() if held.get(n) == m}
+    t.bytes_done = sum(part_range(n, t.size, t.part_size)[1] for n in t.done)
+    save()
+    lock = threading.Lock()
+
+    def one(n: int) -> None:
+        off, length = part_range(n, t.size, t.part_size)
+        data = retry(lambda: src.read(off, length))
+        md5 = hashlib.md5(data).hexdigest()
+        retry(lambda: sink.write_part(t, n, data, md5))
+        with lock:
+            t.done[n] = md5
+            t.bytes_done += length
+            t.bytes_moved += length
+            save()
+            report(t)  # under the lock: the record is not changing meanwhile
+
+    todo = iter([n for n in range(n_parts) if n not in t.done])
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="transfer") as pool:
+        running = set()
+        while True:
+            while failure is None and not cancel.is_set() and len(running) < concurrency:
+                n = next(todo, None)
+                if n is None:
+                    break
+                running.add(pool.submit(one, n))
+            if not running:
+                break
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for f in finished:
+                if f.exception() is not None and failure is None:
+                    failure = f.exception()
+    if cancel.is_set():
+        raise Cancelled()
+    if failure is not None:
+        raise failure
+    return retry(lambda: sink.finish(t))
+
+
+def _verify(t: Transfer, src: Source, sink: Sink, etag: str | None) -> str:
+    """Checks the parts' MD5s against what each end says the whole is."""
+    md5s = [t.done[n] for n in range(len(t.done))]
+    t.checksum = composite(md5s) + (f"-{len(md5s)}" if len(md5s) > 1 else "")
+    how = []
+    if isinstance(sink, ObjectSink):
+        if etag not in expected_etags(md5s):
+            raise ChecksumError(f"checksum mismatch: the store made {etag} of parts that "
+                                f"add up to {t.checksum}")
+        how.append("etag")
+    if isinstance(src, ObjectSource):
+        checked = verify(src.info, md5s)
+        if checked is None and not src.info.large and sink.local_path:
+            # a plain object's ETag is its MD5; the parts were cut differently: re-read
+            h = hashlib.md5()
+            with open(sink.local_path, "rb") as f:
+                while chunk := f.read(8 * 2**20):
+                    h.update(chunk)
+            if h.hexdigest() != src.info.etag:
+                raise ChecksumError(f"checksum mismatch: MD5 {h.hexdigest()} against ETag "
+                                    f"{src.info.etag}")
+            checked = "md5"
+        how.append(checked or "size")
+    return "+".join(dict.fromkeys(how)) or "size"

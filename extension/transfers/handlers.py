@@ -1,0 +1,180 @@
+"""REST API of transfers and storage browsing, under the server's base URL.
+
+    GET    /funicular/api/transfers              the user's transfers, newest first
+    POST   /funicular/api/transfers              {"src": URL, "dst": URL} -> 201
+    GET    /funicular/api/transfers/events       change stream (server-sent events)
+    GET    /funicular/api/transfers/ID           one transfer
+    DELETE /funicular/api/transfers/ID           forget an ended transfer
+    POST   /funicular/api/transfers/ID/cancel    -> 202
+    POST   /funicular/api/transfers/ID/resume    continue an interrupted one -> 202
+    GET    /funicular/api/storage                the stores configured for this user
+    GET    /funicular/api/storage/ls?url=URL     a container's or folder's entries
+    POST   /funicular/api/storage/rm             {"url": URL}: an object or empty container
+    POST   /funicular/api/storage/mkdir          {"url": "swift://name"}: a container
+    POST   /funicular/api/storage/share          {"url": URL, "seconds": N}: a link
+
+URLs are swift://container/key, s3://bucket/key or file:///path.
+"""
+
+import asyncio
+import json
+
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from funicular.core.errors import SpecError
+from funicular.core.storage.stores import StoreError
+
+from ..api import KEEPALIVE, ApiHandler, SpecHTTPError
+from .service import Conflict
+
+_ID = r"([0-9a-f]{12})"
+MAX_SHARE_SECONDS = 7 * 24 * 3600
+
+
+class _Handler(ApiHandler):
+    @property
+    def service(self):
+        service = self.settings.get("funicular_transfers")
+        if service is None:
+            raise web.HTTPError(503, self.settings.get("funicular_transfers_error")
+                                or "transfers are not configured for this server")
+        return service
+
+    async def call(self, fn, *args):
+        """Runs ``fn`` in a thread (store clients block) and maps its errors to HTTP."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+        except SpecError as e:
+            raise SpecHTTPError(e) from None
+        except KeyError as e:
+            raise web.HTTPError(404, f"no transfer {e.args[0]}") from None
+        except Conflict as e:
+            raise web.HTTPError(409, str(e)) from None
+        except (ValueError, IsADirectoryError, NotADirectoryError) as e:
+            raise web.HTTPError(400, str(e)) from None
+        except FileNotFoundError as e:
+            raise web.HTTPError(404, str(e)) from None
+        except PermissionError as e:
+            raise web.HTTPError(403, str(e)) from None
+        except StoreError as e:
+            status = e.status if e.status in (401, 403, 404, 409) else 502
+            raise web.HTTPError(status, str(e)) from None
+
+    def field(self, body: object, name: str):
+        if not isinstance(body, dict) or name not in body:
+            raise SpecHTTPError(SpecError(name, "is required"))
+        return body[name]
+
+
+class TransfersHandler(_Handler):
+    @web.authenticated
+    def get(self):
+        self.finish(json.dumps({"transfers": [t.to_json() for t in self.service.transfers()]}))
+
+    @web.authenticated
+    async def post(self):
+        body = self.json_body()
+        if isinstance(body, dict) and set(body) - {"src", "dst"}:
+            raise SpecHTTPError(SpecError(sorted(set(body) - {"src", "dst"})[0],
+                                          "unknown field; known: src, dst"))
+        src, dst = self.field(body, "src"), self.field(body, "dst")
+        t = await self.call(self.service.submit, src, dst)
+        self.set_status(201)
+        self.finish(json.dumps(t.to_json()))
+
+
+class TransferHandler(_Handler):
+    @web.authenticated
+    def get(self, tid):
+        t = self.service.get(tid)
+        if t is None:
+            raise web.HTTPError(404, f"no transfer {tid}")
+        self.finish(json.dumps(t.to_json()))
+
+    @web.authenticated
+    async def delete(self, tid):
+        await self.call(self.service.forget, tid)
+        self.set_status(204)
+        self.finish()
+
+
+class ActionHandler(_Handler):
+    @web.authenticated
+    async def post(self, tid, action):
+        fn = {"cancel": self.service.cancel, "resume": self.service.resume}[action]
+        t = await self.call(fn, tid)
+        self.set_status(202)
+        self.finish(json.dumps(t.to_json()))
+
+
+class EventsHandler(_Handler):
+    @web.authenticated
+    async def get(self):
+        service = self.service
+        queue = service.listen()
+        self.start_stream()
+        try:
+            await self.send("snapshot", {"transfers": [t.to_json()
+                                                       for t in service.transfers()]})
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), KEEPALIVE)
+                except TimeoutError:
+                    await self.keepalive()
+                    continue
+                await self.send(event["type"], event)
+        except StreamClosedError:
+            pass
+        finally:
+            service.unlisten(queue)
+
+
+class StoresHandler(_Handler):
+    @web.authenticated
+    def get(self):
+        self.finish(json.dumps({"stores": self.service.schemes()}))
+
+
+class LsHandler(_Handler):
+    @web.authenticated
+    async def get(self):
+        url = self.get_argument("url", "")
+        entries = await self.call(self.service.ls, url)
+        self.finish(json.dumps({"url": url, "entries": entries}))
+
+
+class StorageActionHandler(_Handler):
+    @web.authenticated
+    async def post(self, action):
+        body = self.json_body()
+        url = self.field(body, "url")
+        if action == "rm":
+            await self.call(self.service.remove, url)
+            self.finish(json.dumps({"removed": url}))
+        elif action == "mkdir":
+            await self.call(self.service.mkdir, url)
+            self.finish(json.dumps({"created": url}))
+        else:
+            seconds = body.get("seconds", 3600)
+            if isinstance(seconds, bool) or not isinstance(seconds, int) or not (
+                    1 <= seconds <= MAX_SHARE_SECONDS):
+                raise SpecHTTPError(SpecError("seconds", f"a whole number, 1..{MAX_SHARE_SECONDS}"))
+            link = await self.call(self.service.share, url, seconds)
+            self.finish(json.dumps({"url": url, "link": link, "seconds": seconds}))
+
+
+def setup_handlers(web_app) -> None:
+    base = web_app.settings["base_url"]
+    t = url_path_join(base, "funicular/api/transfers")
+    s = url_path_join(base, "funicular/api/storage")
+    web_app.add_handlers(".*$", [
+        (t, TransfersHandler),
+        (f"{t}/events", EventsHandler),
+        (f"{t}/{_ID}", TransferHandler),
+        (f"{t}/{_ID}/(cancel|resume)", ActionHandler),
+        (s, StoresHandler),
+        (f"{s}/ls", LsHandler),
+        (f"{s}/(rm|mkdir|share)", StorageActionHandler),
+    ])
