@@ -26,6 +26,8 @@ def job_site(spawner, partitions: tuple[str, ...] = ()) -> JobSite:
         slurmrestd_url=spawner.jobs_slurmrestd_url or spawner.slurmrestd_url,
         unicore_url=spawner.jobs_unicore_url or None,
         pmi=spawner.jobs_mpi_plugin, partitions=tuple(partitions),
+        # staging needs an image with Funicular in it: none named, or not in the catalog
+        stage_image=spawner.jobs_stage_image if spawner.jobs_stage_image in images else None,
         binds=tuple((b.source, b.target) for b in spawner._binds()))
 
 

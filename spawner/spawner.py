@@ -14,7 +14,7 @@ import sqlalchemy
 from jupyterhub import orm
 from jupyterhub.spawner import Spawner
 from tornado import web
-from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode, default
+from traitlets import Any, Bool, Dict, Enum, Float, Integer, List, Unicode, default
 
 from funicular.core import envfile, proc
 from funicular.core.become import METHODS, as_user
@@ -33,6 +33,7 @@ from .endreason import JobEnd, explain
 from .jobsite import job_site, mint_token
 from .pending import pending_message
 from .profiles import Profile, load_profiles
+from .storage import StorageConfigError, store_credentials
 
 LAUNCH_SCRIPT = str(importlib.resources.files("funicular.core") / "launch.sh")
 
@@ -233,6 +234,43 @@ class FunicularSpawner(Spawner):
 
     jobs_mpi_plugin = Unicode(
         "pmix", help="srun --mpi= plugin for follow-on jobs in an MPI mode.",
+    ).tag(config=True)
+
+    jobs_stage_image = Unicode(
+        "notebook", help="""Image (a name in `images`) that stages a follow-on job's inputs
+        in from object storage before it runs and its outputs out after it, on the
+        compute node; it needs Funicular installed (the notebook image has it). Empty:
+        jobs cannot stage data.""",
+    ).tag(config=True)
+
+    storage_swift_auth_url = Unicode(
+        "", help="""Swift auth URL (v1.0, e.g. https://swift.example.org/auth/v1.0) as
+        notebook servers and compute nodes reach it; empty: no Swift API.""",
+    ).tag(config=True)
+
+    storage_s3_endpoint = Unicode(
+        "", help="""S3 endpoint URL as notebook servers and compute nodes reach it (also
+        Swift's s3api); empty: no S3 API.""",
+    ).tag(config=True)
+
+    storage_s3_region = Unicode("us-east-1", help="S3 region name.").tag(config=True)
+
+    storage_keys_file = Unicode(
+        "", help="""File of object-store keys, one `USER<TAB>KEY` line per hub user, mode
+        0600 (refused otherwise). The key is the Swift key and the S3 secret; the
+        identity is `storage_identity`. Users without a line get no store.""",
+    ).tag(config=True)
+
+    storage_identity = Unicode(
+        "{user}:{user}", help="""The store identity of a hub user: Swift's 'account:user'
+        and the S3 access key ({user} is the hub user's name).""",
+    ).tag(config=True)
+
+    storage_credentials = Any(
+        None, allow_none=True,
+        help="""Instead of storage_keys_file: a function (spawner) -> dict of the user's
+        credentials (swift_auth_url, swift_user, swift_key, s3_endpoint, s3_access_key,
+        s3_secret_key, s3_region) or None, e.g. from the site's secret store.""",
     ).tag(config=True)
 
     sbatch = Unicode("sbatch", help="sbatch command").tag(config=True)
@@ -515,6 +553,13 @@ class FunicularSpawner(Spawner):
         out = {k: str(v) for k, v in env.items()
                if k.startswith(_ENV_PREFIXES) or k in self.environment}
         out["FUNICULAR_JOB_SITE"] = job_site(self, self._partition_names()).to_json()
+        try:
+            creds = store_credentials(self)
+        except (OSError, ValueError, StorageConfigError) as e:
+            self.log.error("funicular: no object store for %s: %s", self.user.name, e)
+            creds = None
+        if creds is not None:
+            out.update(creds.to_env())
         if self.slurm_backend == "rest" and self.walltime_warning:
             # slurmrestd cannot signal the batch shell: the extension warns by a timer
             out["FUNICULAR_WALLTIME_WARNING"] = str(self.walltime_warning)

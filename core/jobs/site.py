@@ -38,6 +38,7 @@ class JobSite:
     jobs_dir: str = "funicular-jobs"  # each job's directory, under the home
     partitions: tuple[str, ...] = ()  # offered in the launcher form; Slurm has the last word
     binds: tuple[tuple[str, str], ...] = ()  # the site's binds (SOURCE, TARGET), as notebooks
+    stage_image: str | None = None  # runs stage-in/out (has Funicular); None: no staging
 
     def __post_init__(self):
         v.path("host_home", self.host_home)
@@ -56,6 +57,8 @@ class JobSite:
             v.name("partitions", p)
         for source, target in self.binds:
             Bind(source, target)
+        if self.stage_image is not None and self.stage_image not in self.images:
+            raise SpecError("stage_image", f"{self.stage_image!r} is not in the catalog")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)

@@ -20,12 +20,14 @@ from ..spec import (
     MAX_NODES,
     MAX_TASKS_PER_NODE,
 )
+from ..storage.location import parse, relative
 
 MAX_ARGS = 256
 MAX_ARG_LEN = 8192
 MAX_ENV = 64
 MAX_ARRAY_TASKS = 10000
 MAX_AFTER = 32
+MAX_STAGE = 64
 # a job id as the API hands it out (see store.new_id); dependencies name these
 _JOB_ID = re.compile(r"[a-z0-9]{6,32}")
 
@@ -60,6 +62,10 @@ class JobRequest:
     array: str | None = None  # a parameter sweep: SLURM_ARRAY_TASK_ID in each task
     after: tuple[str, ...] = ()  # ids of jobs that must complete successfully first
     name: str = "job"
+    # (object URL, path in the job's directory): fetched on the node before the job runs
+    stage_in: tuple[tuple[str, str], ...] = ()
+    # (path in the job's directory, object URL): uploaded on the node after it ends
+    stage_out: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         v.name("image", self.image)
@@ -102,12 +108,27 @@ class JobRequest:
             if not isinstance(job_id, str) or not _JOB_ID.fullmatch(job_id):
                 raise SpecError("after", f"{job_id!r} is not a job id")
         v.name("name", self.name)
+        for key, pairs, remote in (("stage_in", self.stage_in, 0),
+                                   ("stage_out", self.stage_out, 1)):
+            if len(pairs) > MAX_STAGE:
+                raise SpecError(key, f"at most {MAX_STAGE} files")
+            for pair in pairs:
+                url = parse(pair[remote], key)
+                if not url.is_object_store or not url.key or url.key.endswith("/"):
+                    raise SpecError(key, f"{pair[remote]!r} does not name an object in a "
+                                    "store (swift://container/key or s3://bucket/key)")
+                relative(key, pair[1 - remote])
+        if (self.stage_in or self.stage_out) and self.array:
+            raise SpecError("stage_in" if self.stage_in else "stage_out",
+                            "array jobs cannot stage data (every task would)")
 
     def to_json(self) -> dict:
         d = asdict(self)
         d["command"] = list(self.command)
         d["env"] = dict(self.env)
         d["after"] = list(self.after)
+        d["stage_in"] = [{"src": a, "dst": b} for a, b in self.stage_in]
+        d["stage_out"] = [{"src": a, "dst": b} for a, b in self.stage_out]
         return d
 
 
@@ -142,4 +163,19 @@ def from_json(data: object) -> JobRequest:
     if not isinstance(after, list):
         raise SpecError("after", "must be a list of job ids")
     kw["after"] = tuple(after)
+    for key in ("stage_in", "stage_out"):
+        kw[key] = _pairs(key, kw.get(key, []))
     return JobRequest(**kw)
+
+
+def _pairs(key: str, value: object) -> tuple[tuple[str, str], ...]:
+    """[{"src": ..., "dst": ...}, ...] as (src, dst) pairs of strings."""
+    if not isinstance(value, list):
+        raise SpecError(key, 'must be a list of {"src": ..., "dst": ...}')
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"src", "dst"} or not all(
+                isinstance(x, str) for x in item.values()):
+            raise SpecError(key, 'each entry must be {"src": "...", "dst": "..."}')
+        out.append((item["src"], item["dst"]))
+    return tuple(out)

@@ -91,6 +91,11 @@ c.FunicularSpawner.images = {
 c.FunicularSpawner.job_images = {
     "mpi": {"path": str(box / "images/mpi"),
             "description": "OpenMPI 4 and mpi4py (Debian 12), for MPI hybrid mode"}}
+# the box's object store (deploy/local/lib/objstore.sh): Swift and its s3api on the
+# nodes' bridge, one account per user; the keys file is the hub's alone (0600)
+c.FunicularSpawner.storage_swift_auth_url = "http://10.77.77.1:8090/auth/v1.0"
+c.FunicularSpawner.storage_s3_endpoint = "http://10.77.77.1:8090"
+c.FunicularSpawner.storage_keys_file = str(box / "objstore/accounts.tsv")
 c.FunicularSpawner.node_helpers_dir = str(box / "libexec")  # deploy/local/up installs them
 c.FunicularSpawner.container_runtime_options = {"podman": {
     "runtime": "runc",  # crun cannot run on this host's hybrid cgroups

@@ -14,6 +14,7 @@ from traitlets.config import Configurable
 
 from funicular.core.errors import SpecError
 from funicular.core.jobs import JobSite
+from funicular.core.storage import StoreCredentials
 
 from .backends.base import get_backend
 from .handlers import setup_handlers
@@ -67,7 +68,8 @@ def setup(serverapp) -> JobService | None:
     path = cfg.store_path or os.path.join(jupyter_data_dir(), "funicular", "jobs.sqlite")
     service = JobService(JobStore(path), backend, site, user=_user(),
                          home=os.path.expanduser("~"), poll_interval=cfg.poll_interval,
-                         idle_interval=cfg.idle_poll_interval)
+                         idle_interval=cfg.idle_poll_interval,
+                         store_env=StoreCredentials.from_env(dict(os.environ)).to_env())
     settings["funicular_jobs"] = service
     # the service's news in the server's own log
     log.setLevel(logging.INFO)

@@ -54,7 +54,7 @@ class _JobsHandler(ApiHandler):
 class JobsHandler(_JobsHandler):
     @web.authenticated
     def get(self):
-        self.finish(json.dumps({"jobs": [r.to_json() for r in self.jobs.jobs()]}))
+        self.finish(json.dumps({"jobs": [self.jobs.describe(r) for r in self.jobs.jobs()]}))
 
     @web.authenticated
     async def post(self):
@@ -66,7 +66,7 @@ class JobsHandler(_JobsHandler):
         except SlurmError as e:
             raise web.HTTPError(502, f"the scheduler refused the job: {e}") from None
         self.set_status(201)
-        self.finish(json.dumps(rec.to_json()))
+        self.finish(json.dumps(self.jobs.describe(rec)))
 
 
 class SiteHandler(_JobsHandler):
@@ -82,7 +82,7 @@ class SiteHandler(_JobsHandler):
 class JobHandler(_JobsHandler):
     @web.authenticated
     def get(self, job_id):
-        self.finish(json.dumps(self._job(job_id).to_json()))
+        self.finish(json.dumps(self.jobs.describe(self._job(job_id))))
 
 
 class CancelHandler(_JobsHandler):
@@ -94,7 +94,7 @@ class CancelHandler(_JobsHandler):
         except SlurmError as e:
             raise web.HTTPError(502, f"the scheduler did not cancel the job: {e}") from None
         self.set_status(202)
-        self.finish(json.dumps(rec.to_json()))
+        self.finish(json.dumps(self.jobs.describe(rec)))
 
 
 class OutputsHandler(_JobsHandler):
@@ -146,7 +146,7 @@ class EventsHandler(_JobsHandler):
         queue = service.listen()
         self.start_stream()
         try:
-            await self.send("snapshot", {"jobs": [r.to_json() for r in service.jobs()]})
+            await self.send("snapshot", {"jobs": [service.describe(r) for r in service.jobs()]})
             while True:
                 try:
                     event = await asyncio.wait_for(queue.get(), KEEPALIVE)

@@ -7,13 +7,17 @@ every listener of the change stream: widgets and pages never poll Slurm.
 """
 
 import asyncio
+import contextlib
 import dataclasses
+import json
 import logging
 import os
 import time
 
+from funicular.core import envfile
 from funicular.core.errors import SlurmError, SpecError
 from funicular.core.jobs import JobSite, batch_job, from_json, job_dir
+from funicular.core.jobs.build import STAGE_CREDENTIALS, STAGE_SPEC, stage_spec
 
 from .backends.base import JobBackend
 from .states import summarize
@@ -26,8 +30,10 @@ EXIT_CODE_WAIT = 60.0  # seconds after its end that a job's exit code is looked 
 
 class JobService:
     def __init__(self, store: JobStore, backend: JobBackend, site: JobSite, *, user: str,
-                 home: str, poll_interval: float = 2.0, idle_interval: float = 60.0):
+                 home: str, poll_interval: float = 2.0, idle_interval: float = 60.0,
+                 store_env: dict[str, str] | None = None):
         self.store = store
+        self.store_env = store_env or {}  # the user's object-store keys, for staging
         self.backend = backend
         self.site = site
         self.user = user
@@ -59,7 +65,12 @@ class JobService:
         job = batch_job(req, self.site, job_id=rec.id, user=self.user,
                         after_ok=tuple(after_ok))
         self.backend.check(job)
+        if (req.stage_in or req.stage_out) and not self.store_env:
+            raise SpecError("stage_in" if req.stage_in else "stage_out",
+                            "the hub handed no object-store credentials to this server")
         os.makedirs(self.path(rec), mode=0o700)
+        if req.stage_in or req.stage_out:
+            self._write_stage(rec, req)
         self.store.put(rec)
         try:
             rec.backend_id = await self.backend.submit(job)
@@ -71,6 +82,37 @@ class JobService:
         self._changed(rec)
         self.hurry()
         return rec
+
+    def _write_stage(self, rec: JobRecord, req) -> None:
+        """The stage spec and the user's store keys (0600, removed when the job ends)."""
+        spec = stage_spec(req, self.site, rec.id, self.user)
+        with open(self.path(rec, STAGE_SPEC), "w") as f:
+            json.dump(spec, f)
+        fd = os.open(self.path(rec, STAGE_CREDENTIALS), os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                     0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(envfile.render(self.store_env))
+
+    def staging(self, rec: JobRecord) -> dict | None:
+        """What the job staged so far: the reports of funicular-stage, per direction."""
+        if not (rec.request.get("stage_in") or rec.request.get("stage_out")):
+            return None
+        out = {}
+        for direction in ("in", "out"):
+            try:
+                with open(self.path(rec, f"stage-{direction}.json")) as f:
+                    out[direction] = json.load(f)
+            except (OSError, ValueError):
+                out[direction] = None
+        return out
+
+    def describe(self, rec: JobRecord) -> dict:
+        """A record as the API shows it: with what it staged."""
+        d = rec.to_json()
+        staging = self.staging(rec)
+        if staging is not None:
+            d["staging"] = staging
+        return d
 
     def jobs(self) -> list[JobRecord]:
         return self.store.recent()
@@ -155,7 +197,10 @@ class JobService:
 
     def _changed(self, rec: JobRecord) -> None:
         self.store.put(rec)
-        event = {"type": "job", "job": rec.to_json(), "time": time.time()}
+        if rec.final:  # a job that never ran leaves the store keys behind: not for long
+            with contextlib.suppress(OSError):
+                os.unlink(self.path(rec, STAGE_CREDENTIALS))
+        event = {"type": "job", "job": self.describe(rec), "time": time.time()}
         for q in list(self._listeners):
             try:
                 q.put_nowait(event)
