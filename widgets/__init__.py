@@ -2,13 +2,16 @@
 
 ``funicular.widgets.jobs`` submits and follows batch jobs from a notebook
 (``jobs.submit(...)`` returns a ``Job``); ``JobLauncher`` and ``JobMonitor`` are the
-ipywidgets on top; ``info()`` says where this notebook's server runs.
+ipywidgets on top. ``funicular.widgets.storage`` moves data between the notebook and
+object stores (``put``, ``get``, ``ls``, ``copy``...); ``StorageBrowser`` is its widget.
+``info()`` says where this notebook's server runs.
 """
 
-from . import jobs
+from . import jobs, storage
 from .client import info, remaining
 
-__all__ = ["JobLauncher", "JobMonitor", "info", "jobs", "remaining"]
+__all__ = ["JobLauncher", "JobMonitor", "StorageBrowser", "info", "jobs", "remaining",
+           "storage"]
 
 
 def __getattr__(name):  # the widgets need ipywidgets; the client does not
@@ -18,4 +21,7 @@ def __getattr__(name):  # the widgets need ipywidgets; the client does not
     if name == "JobMonitor":
         from .monitor import JobMonitor
         return JobMonitor
+    if name == "StorageBrowser":
+        from .browser import StorageBrowser
+        return StorageBrowser
     raise AttributeError(name)

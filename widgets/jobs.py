@@ -12,60 +12,28 @@ kernel restart loses nothing. The ``a``-prefixed functions are the asyncio varia
 """
 
 import asyncio
-import json
 import os
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 
-from .client import _server_url
+from .client import ApiError, request
+from .client import events as api_events
 
 API = "funicular/api/jobs"
 
 
-class JobError(RuntimeError):
-    """The server refused a request; ``field`` names the offending field, if any."""
-
-    def __init__(self, status: int, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status, self.field = status, field
+JobError = ApiError  # the server refused a request; ``field`` names the offending field
 
 
 def _request(method: str, path: str = "", body: dict | None = None,
              params: dict | None = None, timeout: float = 60):
-    url = f"{_server_url()}/{API}{path}"
-    if params:
-        url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-    req = urllib.request.Request(
-        url, method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}",
-                 "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.load(resp)
-    except urllib.error.HTTPError as e:
-        try:
-            err = json.load(e)
-        except ValueError:
-            err = {}
-        raise JobError(e.code, err.get("message") or str(e), err.get("field")) from None
+    return request(API, method, path, body, params, timeout)
 
 
 def events(timeout: float | None = None) -> Iterator[tuple[str, dict]]:
     """The change stream: ("snapshot", {"jobs": [...]}) first, then ("job", {"job": ...})
     for every change, until ``timeout`` seconds without any event (None: forever)."""
-    req = urllib.request.Request(f"{_server_url()}/{API}/events", headers={
-        "Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        name = None
-        for raw in resp:
-            line = raw.decode().rstrip("\n")
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                yield name, json.loads(line[6:])
+    return api_events(API, timeout)
 
 
 class Job:

@@ -79,13 +79,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """``funicular`` console script: ``funicular images ...``, ``funicular node-helpers DIR``."""
+    """``funicular`` console script: ``funicular images|transfer ...``, ``node-helpers DIR``."""
     args = sys.argv[1:]
     if args and args[0] == "images":
         raise SystemExit(main(args[1:]))
+    if args and args[0] == "transfer":
+        from ..storage.cli import main as transfer
+        raise SystemExit(transfer(args[1:]))
     if args and args[0] == "node-helpers":
         from ..nodehelpers import main as node_helpers
         raise SystemExit(node_helpers(args[1:]))
     print("usage: funicular images {list,show,check,fingerprint} ...\n"
+          "       funicular transfer {cp,resume,list,ls,rm,share} ...\n"
           "       funicular node-helpers DIR", file=sys.stderr)
     raise SystemExit(2)

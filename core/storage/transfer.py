@@ -104,7 +104,9 @@ def run(t: Transfer, creds: StoreCredentials, journal: Journal | None = None, *,
         if sink:
             _quietly(sink.discard, t)
         t.done, t.state, t.error = {}, "failed", str(e)
-    except (StoreError, OSError, ValueError) as e:
+    except (FileNotFoundError, PermissionError, ValueError) as e:
+        t.state, t.error = "failed", str(e) or type(e).__name__  # nothing to wait for
+    except (StoreError, OSError) as e:
         # the store went away, a file went missing...: what is journalled stays
         t.state, t.error = "interrupted", str(e) or type(e).__name__
     finally:
