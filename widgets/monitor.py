@@ -14,7 +14,7 @@ import ipywidgets as w
 from . import jobs
 from .view import row
 
-_COLUMNS = ("id", "name", "state", "reason", "time", "nodes")
+_COLUMNS = ("id", "name", "state", "reason", "time", "nodes", "data")
 
 
 class JobMonitor(w.VBox):
@@ -152,4 +152,4 @@ class _Row:
 
 def _width(column: str) -> str:
     return {"id": "9em", "name": "10em", "state": "14em", "reason": "12em", "time": "16em",
-            "nodes": "8em"}[column]
+            "nodes": "8em", "data": "12em"}[column]

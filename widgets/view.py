@@ -43,7 +43,28 @@ def row(job: dict, now: float) -> dict:
         state += " (" + ", ".join(f"{n} {s.lower()}" for s, n in sorted(tasks.items())) + ")"
     return {"id": job["id"], "name": job["name"], "state": state,
             "reason": job.get("reason") or job.get("error") or "", "time": time_text,
-            "nodes": job.get("nodes") or "", "cancellable": not job.get("final")}
+            "nodes": job.get("nodes") or "", "data": staging(job),
+            "cancellable": not job.get("final")}
+
+
+def staging(job: dict) -> str:
+    """What a job staged: "in 2/2, out 1/1" as files reach the store, with failures named."""
+    st, req = job.get("staging"), job.get("request") or {}
+    if not st:
+        return ""
+    parts = []
+    for direction in ("in", "out"):
+        wanted = len(req.get(f"stage_{direction}") or [])
+        if not wanted:
+            continue
+        report = st.get(direction) or []
+        done = sum(r["state"] == "done" for r in report)
+        failed = [r for r in report if r["state"] != "done"]
+        text = f"{direction} {done}/{wanted}"
+        if failed:
+            text += f" ({failed[0]['src']}: {failed[0]['error'] or failed[0]['state']})"
+        parts.append(text)
+    return ", ".join(parts)
 
 
 def parse_command(text: str) -> list[str]:

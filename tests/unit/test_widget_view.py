@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from funicular.widgets.view import duration, parse_command, row
+from funicular.widgets.view import duration, parse_command, row, staging
 
 
 def epoch(iso: str) -> float:
@@ -66,3 +66,17 @@ def test_monitor_changes_its_rows_in_place():
     assert line.cells[2].value == "COMPLETED"
     assert line.cells[2]._dom_classes == ("funicular-state-completed",)
     assert line.cancel.disabled is True and len(m.table.children) == 2
+
+
+def test_staging_summary_names_what_failed():
+    job = {"request": {"stage_in": [{"src": "swift://d/a", "dst": "a"}],
+                       "stage_out": [{"src": "r.csv", "dst": "swift://d/r.csv"},
+                                     {"src": "s.csv", "dst": "swift://d/s.csv"}]},
+           "staging": {"in": [{"src": "swift://d/a", "state": "done", "error": ""}],
+                       "out": [{"src": "r.csv", "state": "done", "error": ""},
+                               {"src": "s.csv", "state": "failed",
+                                "error": "s.csv: the job left no such file"}]}}
+    assert staging(job) == "in 1/1, out 1/2 (s.csv: s.csv: the job left no such file)"
+    job["staging"]["out"] = None  # not staged out yet
+    assert staging(job) == "in 1/1, out 0/2"
+    assert staging({"request": {}}) == ""
