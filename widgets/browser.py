@@ -48,7 +48,8 @@ class StorageBrowser(w.VBox):
             b = w.Button(description=label, button_style=style, layout=w.Layout(width="8em"))
             b.on_click(lambda _b, fn=fn: self._guard(fn))
             buttons.append(b)
-        self.uploader = w.FileUpload(multiple=True, description="upload from your computer")
+        self.uploader = w.FileUpload(multiple=True, description="from computer",
+                                     layout=w.Layout(width="14em"))
         self.uploader.observe(lambda ch: self._guard(self._upload_files, ch["new"]), "value")
         self.local_path = w.Text(placeholder="a file in the notebook, e.g. results/run1.h5",
                                  layout=w.Layout(width="40%"))

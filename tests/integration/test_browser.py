@@ -106,13 +106,29 @@ def test_a_bad_value_is_shown_on_the_form(hub, browser, shots: pathlib.Path):
     page.close()
 
 
-WIDGETS_NOTEBOOK = {
-    "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-               "id": "launch", "source": "from funicular.widgets import JobLauncher, JobMonitor\n"
-               "launcher, monitor = JobLauncher(), JobMonitor()\ndisplay(launcher, monitor)"}],
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                "language": "python"}},
-    "nbformat": 4, "nbformat_minor": 5}
+WIDGETS_NOTEBOOK_SOURCE = ("from funicular.widgets import JobLauncher, JobMonitor\n"
+                           "launcher, monitor = JobLauncher(), JobMonitor()\n"
+                           "display(launcher, monitor)")
+
+
+def open_and_run(page, hub, workspace: str, notebook: str) -> None:
+    """Open alice's notebook in a workspace of its own (the default one, which the first
+    test expects to show a Launcher, must not remember it) and run all its cells."""
+    page.goto(hub.url + f"user/alice/lab/workspaces/{workspace}/tree/{notebook}?reset")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status=idle]",
+                           timeout=120_000)
+    page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
+    page.click("li.lm-MenuBar-item:has-text('Run')")
+    page.click(".lm-Menu-item:has-text('Run All Cells')")
+
+
+def notebook(source: str) -> dict:
+    return {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                       "outputs": [], "id": "cell", "source": source}],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                        "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
 
 
 def test_job_launcher_and_monitor_in_jupyterlab(hub, browser, shots: pathlib.Path):
@@ -120,23 +136,14 @@ def test_job_launcher_and_monitor_in_jupyterlab(hub, browser, shots: pathlib.Pat
     COMPLETED in JobMonitor, which learns it from the server's change stream."""
     home = pathlib.Path(run("getent", "passwd", "alice").stdout.split(":")[5])
     nb = home / "widgets-test.ipynb"
-    nb.write_text(json.dumps(WIDGETS_NOTEBOOK))
+    nb.write_text(json.dumps(notebook(WIDGETS_NOTEBOOK_SOURCE)))
     run("chown", "alice:alice", nb)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(60_000)
     login(page, hub, "alice")
     hub.spawn("alice")
     hub.wait_ready("alice")
-    # a workspace of its own: the default one, which the first test expects to show a
-    # Launcher, must not remember this notebook
-    page.goto(hub.url + "user/alice/lab/workspaces/funicular-widgets-test/tree/"
-              "widgets-test.ipynb?reset")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status=idle]",
-                           timeout=120_000)
-    page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
-    page.click("li.lm-MenuBar-item:has-text('Run')")
-    page.click(".lm-Menu-item:has-text('Run All Cells')")
+    open_and_run(page, hub, "funicular-widgets-test", "widgets-test.ipynb")
     try:
         launcher = page.wait_for_selector(".funicular-job-launcher", timeout=120_000)
     except Exception:
@@ -158,3 +165,52 @@ def test_job_launcher_and_monitor_in_jupyterlab(hub, browser, shots: pathlib.Pat
         "sh", "-c", "echo from the launcher; sleep 2"]
     page.close()
     nb.unlink()
+
+
+def test_storage_browser_uploads_a_file(hub, browser, shots: pathlib.Path, tmp_path):
+    """A file picked in the browser goes through StorageBrowser (kernel, then the
+    server's transfer service) into alice's Swift container, with a progress bar that
+    ends done, and the listing shows it."""
+    from funicular.core.storage import filesystem
+
+    from .test_storage import creds
+    swift = filesystem("swift", creds("alice"))
+    swift.mkdir("funitest-ui")
+    home = pathlib.Path(run("getent", "passwd", "alice").stdout.split(":")[5])
+    nb = home / "storage-test.ipynb"
+    nb.write_text(json.dumps(notebook(
+        "from funicular.widgets import StorageBrowser\n"
+        "browser = StorageBrowser('swift://funitest-ui/')\nbrowser")))
+    run("chown", "alice:alice", nb)
+    upload = tmp_path / "measurements.csv"
+    upload.write_text("t,value\n" + "".join(f"{i},{i * i}\n" for i in range(1000)))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    try:
+        login(page, hub, "alice")
+        hub.spawn("alice")
+        hub.wait_ready("alice")
+        open_and_run(page, hub, "funicular-storage-test", "storage-test.ipynb")
+        try:
+            widget = page.wait_for_selector(".funicular-storage-browser", timeout=120_000)
+        except Exception:
+            outputs = page.locator(".jp-OutputArea").all_inner_texts()
+            raise AssertionError(f"no StorageBrowser; the cell's output: {outputs}") from None
+        with page.expect_file_chooser() as chooser:  # as a user picks a file
+            widget.query_selector("button:has-text('from computer')").click()
+        chooser.value.set_files(str(upload))
+        page.wait_for_selector(".funicular-storage-browser [class*=funicular-transfer-done]",
+                               timeout=120_000)
+        page.wait_for_selector(".funicular-storage-browser option:has-text('measurements.csv')")
+        page.screenshot(path=shots / "storage-browser.png", full_page=True)
+        assert swift.cat_file("funitest-ui/measurements.csv") == upload.read_bytes()
+    finally:
+        page.close()
+        nb.unlink()
+        (home / upload.name).unlink(missing_ok=True)  # the widget's copy in the notebook
+        for name in ("funitest-ui/measurements.csv",):
+            try:
+                swift.rm_file(name)
+            except FileNotFoundError:
+                pass
+        swift.rmdir("funitest-ui")

@@ -6,6 +6,7 @@ the compute node."""
 
 import json
 import pathlib
+import shutil
 import stat
 
 import pytest
@@ -54,6 +55,7 @@ def alice(hub):
             run("scancel", job["backend_id"], check=False)
     for c in CONTAINERS:
         _remove("alice", c)
+    shutil.rmtree(home("alice") / "xfer-test", ignore_errors=True)
 
 
 def test_keys_reach_the_server_and_nowhere_else(hub, alice):
