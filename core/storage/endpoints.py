@@ -15,6 +15,7 @@ from .checksum import META_MD5, META_PART_SIZE, ObjectInfo, composite, part_rang
 from .credentials import StoreCredentials
 from .journal import Transfer
 from .location import Location
+from .parts import FilePart, PartReader, StreamPart
 from .stores import ObjectStore, get_store
 
 
@@ -24,8 +25,12 @@ class Source:
     info: ObjectInfo | None = None
     part_size: int | None = None  # the source's own part size, so checksums compare
 
-    def read(self, offset: int, length: int) -> bytes:
+    def open_part(self, offset: int, length: int) -> PartReader:
         raise NotImplementedError
+
+    def known_md5(self) -> str | None:
+        """The whole's MD5, if the source knows it without reading."""
+        return None
 
 
 class LocalSource(Source):
@@ -35,15 +40,8 @@ class LocalSource(Source):
             raise IsADirectoryError(f"{path} is not a regular file")
         self.path, self.size, self.tag = path, st.st_size, f"{st.st_size}:{st.st_mtime_ns}"
 
-    def read(self, offset, length):
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            data = os.pread(fd, length, offset)
-        finally:
-            os.close(fd)
-        if len(data) != length:
-            raise OSError(f"{self.path} changed while being read")
-        return data
+    def open_part(self, offset, length):
+        return FilePart(self.path, offset, length)
 
 
 class ObjectSource(Source):
@@ -54,26 +52,35 @@ class ObjectSource(Source):
         self.store, self.loc, self.info = store, loc, info
         self.size, self.tag, self.part_size = info.size, info.etag, info.part_size
 
-    def read(self, offset, length):
-        return self.store.get_range(self.loc.container, self.loc.key, offset, length)
+    def known_md5(self):
+        return None if self.info.large or "-" in self.info.etag else self.info.etag
+
+    def open_part(self, offset, length):
+        return StreamPart(lambda: self.store.iter_range(self.loc.container, self.loc.key,
+                                                        offset, length), length)
 
 
 class Sink:
-    local_path: str | None = None  # where the whole can be re-read (a local sink)
+    written_path: str | None = None  # where what was written can be re-read (local sinks)
 
     def prepare(self, t: Transfer) -> dict[int, str]:
         """Opens (or reopens) the multi-part write; the parts already there {n: md5}."""
         raise NotImplementedError
 
-    def write_part(self, t: Transfer, n: int, data: bytes, md5: str) -> None:
+    def write_part(self, t: Transfer, n: int, part: PartReader) -> str | None:
+        """Writes all of ``part``; an object store's MD5 of what it received."""
         raise NotImplementedError
 
     def finish(self, t: Transfer) -> str | None:
-        """Makes the result visible; an object's ETag."""
+        """Completes a multi-part write; an object's ETag (an object is visible now)."""
         raise NotImplementedError
 
-    def write_whole(self, t: Transfer, data: bytes, md5: str) -> str | None:
+    def write_whole(self, t: Transfer, part: PartReader, md5: str | None) -> str | None:
+        """All in one; an object store refuses it unless its MD5 is ``md5``."""
         raise NotImplementedError
+
+    def commit(self, t: Transfer) -> None:
+        """Makes a checked result visible (a local file appears under its name)."""
 
     def discard(self, t: Transfer) -> None:
         """Forgets a write that will not be completed."""
@@ -81,12 +88,12 @@ class Sink:
 
 
 class LocalSink(Sink):
-    def __init__(self, path: str):
+    def __init__(self, path: str, durable: bool = True):
         d, name = os.path.split(path)
         if not os.path.isdir(d):
             raise FileNotFoundError(f"{d}: no such directory")
         self.path, self.tmp = path, os.path.join(d, f".{name}.funicular-part")
-        self.local_path = path
+        self.written_path, self.durable = self.tmp, durable
 
     def prepare(self, t):
         found = {}
@@ -104,26 +111,38 @@ class LocalSink(Sink):
             os.close(fd)
         return found
 
-    def write_part(self, t, n, data, md5):
+    def write_part(self, t, n, part):
+        # no fsync per part: a resume re-reads every part the journal calls done
+        # (``prepare``), so a part lost in a crash is noticed and fetched again
         fd = os.open(self.tmp, os.O_WRONLY)
         try:
-            os.pwrite(fd, data, part_range(n, t.size, t.part_size)[0])
-            os.fsync(fd)  # the journal says "done" only for what is on disk
+            offset = part_range(n, t.size, t.part_size)[0]
+            for chunk in part:
+                os.pwrite(fd, chunk, offset)
+                offset += len(chunk)
         finally:
             os.close(fd)
-
-    def finish(self, t):
-        os.chmod(self.tmp, 0o666 & ~_umask())
-        os.replace(self.tmp, self.path)
         return None
 
-    def write_whole(self, t, data, md5):
+    def finish(self, t):
+        if self.durable:  # the name appears only for data that is on disk
+            fd = os.open(self.tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return None
+
+    def write_whole(self, t, part, md5):
         fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            for chunk in part:
+                f.write(chunk)
         return self.finish(t)
+
+    def commit(self, t):
+        os.chmod(self.tmp, 0o666 & ~_umask())
+        os.replace(self.tmp, self.path)
 
     def discard(self, t):
         try:
@@ -154,8 +173,9 @@ class ObjectSink(Sink):
         t.handle = self.store.begin_upload(c, k, t.id, {META_PART_SIZE: str(t.part_size)})
         return {}
 
-    def write_part(self, t, n, data, md5):
-        self.store.put_part(self.loc.container, self.loc.key, t.handle, n, data, md5)
+    def write_part(self, t, n, part):
+        return self.store.put_part(self.loc.container, self.loc.key, t.handle, n, part,
+                                   part.length)
 
     def finish(self, t):
         md5s = [t.done[n] for n in sorted(t.done)]
@@ -166,8 +186,12 @@ class ObjectSink(Sink):
         t.handle = ""
         return etag
 
-    def write_whole(self, t, data, md5):
-        return self.store.put(self.loc.container, self.loc.key, data, md5, {})
+    def write_whole(self, t, part, md5):
+        return self.store.put(self.loc.container, self.loc.key, part, part.length, {},
+                              md5=md5)
+
+    def commit(self, t):
+        pass
 
     def discard(self, t):
         if t.handle:
@@ -183,7 +207,7 @@ def open_source(loc: Location, creds: StoreCredentials) -> Source:
     return ObjectSource(get_store(loc.scheme, creds), loc)
 
 
-def open_sink(loc: Location, creds: StoreCredentials) -> Sink:
+def open_sink(loc: Location, creds: StoreCredentials, durable: bool = True) -> Sink:
     if loc.scheme == "file":
-        return LocalSink(loc.key)
+        return LocalSink(loc.key, durable)
     return ObjectSink(get_store(loc.scheme, creds), loc)

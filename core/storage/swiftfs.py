@@ -124,7 +124,8 @@ class SwiftFileSystem(AbstractFileSystem):
 
     def pipe_file(self, path, value, **kw):
         container, _, key = self._strip_protocol(path).partition("/")
-        self.store.put(container, key, value, hashlib.md5(value).hexdigest(), {})
+        self.store.put(container, key, value, len(value), {},
+                       md5=hashlib.md5(value).hexdigest())
 
     def _open(self, path, mode="rb", block_size=None, autocommit=True, cache_options=None,
               **kw):

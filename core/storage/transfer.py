@@ -71,9 +71,11 @@ def _retry(fn, cancel: threading.Event, attempts: int):
 def run(t: Transfer, creds: StoreCredentials, journal: Journal | None = None, *,
         progress: Callable[[Transfer], None] | None = None,
         cancel: threading.Event | None = None, part_size: int = PART_SIZE,
-        concurrency: int = CONCURRENCY, attempts: int = ATTEMPTS) -> Transfer:
+        concurrency: int = CONCURRENCY, attempts: int = ATTEMPTS,
+        durable: bool = True) -> Transfer:
     """Runs (or resumes) ``t`` to an end state: done, interrupted (resumable), failed
-    or cancelled; never raises for what happens to the data."""
+    or cancelled; never raises for what happens to the data. ``durable``: a file
+    written here is flushed to disk before it appears under its name."""
     cancel = cancel or threading.Event()
     retry = functools.partial(_retry, cancel=cancel, attempts=attempts)
     save = (lambda: journal.save(t)) if journal else (lambda: None)
@@ -84,7 +86,7 @@ def run(t: Transfer, creds: StoreCredentials, journal: Journal | None = None, *,
     sink: Sink | None = None
     try:
         src = open_source(parse(t.src), creds)
-        sink = open_sink(parse(t.dst), creds)
+        sink = open_sink(parse(t.dst), creds, durable)
         if t.source_tag and (t.source_tag != src.tag or t.size != src.size):
             sink.discard(t)  # the source changed: nothing moved so far is of use
             t.done = {}
@@ -95,6 +97,7 @@ def run(t: Transfer, creds: StoreCredentials, journal: Journal | None = None, *,
         report(t)
         etag = _move(t, src, sink, cancel, retry, concurrency, save, report)
         t.verified = _verify(t, src, sink, etag)
+        sink.commit(t)
         t.state = "done"
     except Cancelled:
         if sink:
@@ -129,9 +132,11 @@ def _move(t, src: Source, sink: Sink, cancel, retry, concurrency, save, report
     """Moves the parts not yet done; the sink's ETag of the whole."""
     n_parts = part_count(t.size, t.part_size)
     if n_parts == 1:
-        data = retry(lambda: src.read(0, t.size))
-        md5 = hashlib.md5(data).hexdigest()
-        etag = retry(lambda: sink.write_whole(t, data, md5))
+        known = None
+        if isinstance(sink, ObjectSink):  # visible at once: the store must check it first
+            known = src.known_md5() or retry(lambda: _digest(src, t.size))
+        md5, etag = retry(lambda: _send(src, 0, t.size,
+                                        lambda p: sink.write_whole(t, p, known)))
         t.done = {0: md5}
         t.bytes_done, t.bytes_moved = t.size, t.bytes_moved + t.size
         return etag
@@ -143,9 +148,7 @@ def _move(t, src: Source, sink: Sink, cancel, retry, concurrency, save, report
 
     def one(n: int) -> None:
         off, length = part_range(n, t.size, t.part_size)
-        data = retry(lambda: src.read(off, length))
-        md5 = hashlib.md5(data).hexdigest()
-        retry(lambda: sink.write_part(t, n, data, md5))
+        md5, _ = retry(lambda: _send(src, off, length, lambda p: sink.write_part(t, n, p)))
         with lock:
             t.done[n] = md5
             t.bytes_done += length
@@ -176,6 +179,32 @@ def _move(t, src: Source, sink: Sink, cancel, retry, concurrency, save, report
     return retry(lambda: sink.finish(t))
 
 
+def _send(src: Source, offset: int, length: int, write) -> tuple[str, str | None]:
+    """One part from the source through ``write``: (its MD5, the sink's answer). A
+    store that computed another MD5 than the one of what was sent got it damaged:
+    that is an error worth retrying (the part is simply sent again)."""
+    part = src.open_part(offset, length)
+    try:
+        answer = write(part)
+        md5 = part.md5()
+    finally:
+        part.close()
+    if answer is not None and answer != md5:
+        raise StoreError(f"the store received other bytes than were sent (MD5 {answer}, "
+                         f"sent {md5})")
+    return md5, answer
+
+
+def _digest(src: Source, length: int) -> str:
+    part = src.open_part(0, length)
+    try:
+        while part.read(2**20):
+            pass
+        return part.md5()
+    finally:
+        part.close()
+
+
 def _verify(t: Transfer, src: Source, sink: Sink, etag: str | None) -> str:
     """Checks the parts' MD5s against what each end says the whole is."""
     md5s = [t.done[n] for n in range(len(t.done))]
@@ -188,10 +217,10 @@ def _verify(t: Transfer, src: Source, sink: Sink, etag: str | None) -> str:
         how.append("etag")
     if isinstance(src, ObjectSource):
         checked = verify(src.info, md5s)
-        if checked is None and not src.info.large and sink.local_path:
+        if checked is None and not src.info.large and sink.written_path:
             # a plain object's ETag is its MD5; the parts were cut differently: re-read
             h = hashlib.md5()
-            with open(sink.local_path, "rb") as f:
+            with open(sink.written_path, "rb") as f:
                 while chunk := f.read(8 * 2**20):
                     h.update(chunk)
             if h.hexdigest() != src.info.etag:

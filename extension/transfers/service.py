@@ -26,9 +26,9 @@ class Conflict(RuntimeError):
 
 class TransferService:
     def __init__(self, journal: Journal, creds: StoreCredentials, *, part_size: int,
-                 concurrency: int, max_running: int = 2):
+                 concurrency: int, max_running: int = 2, durable: bool = True):
         self.journal, self.creds = journal, creds
-        self.part_size, self.concurrency = part_size, concurrency
+        self.part_size, self.concurrency, self.durable = part_size, concurrency, durable
         self._slots = threading.Semaphore(max_running)
         self._active: dict[str, threading.Event] = {}
         self._listeners: set[asyncio.Queue] = set()
@@ -111,7 +111,8 @@ class TransferService:
         try:
             with self._slots, self.journal.running(t.id):
                 run(t, self.creds, self.journal, progress=self._progress, cancel=cancel,
-                    part_size=self.part_size, concurrency=self.concurrency)
+                    part_size=self.part_size, concurrency=self.concurrency,
+                    durable=self.durable)
         except BlockingIOError:
             t.error = "another process is running this transfer"
         finally:

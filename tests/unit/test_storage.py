@@ -111,15 +111,15 @@ def test_a_multipart_copy_is_whole_and_checked(files):
 
 
 def _failing_after(monkeypatch, n_ok: int):
-    """The source stops answering after ``n_ok`` reads (a store going away)."""
-    real, count = endpoints.LocalSource.read, {"n": 0}
+    """The source stops answering after ``n_ok`` parts (a store going away)."""
+    real, count = endpoints.LocalSource.open_part, {"n": 0}
 
-    def read(self, offset, length):
+    def open_part(self, offset, length):
         count["n"] += 1
         if count["n"] > n_ok:
             raise ConnectionError("store unreachable")
         return real(self, offset, length)
-    monkeypatch.setattr(endpoints.LocalSource, "read", read)
+    monkeypatch.setattr(endpoints.LocalSource, "open_part", open_part)
 
 
 def test_an_interrupted_copy_resumes_where_it_stopped(files, monkeypatch):

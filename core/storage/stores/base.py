@@ -5,6 +5,8 @@ objects): the object appears only when the last call completes it, so a half-wri
 object is never visible, and parts already stored survive an interruption.
 """
 
+from collections.abc import Iterator
+
 from ..checksum import ObjectInfo
 from ..credentials import StoreCredentials
 
@@ -36,8 +38,15 @@ class ObjectStore:
     def get_range(self, container: str, key: str, offset: int, length: int) -> bytes:
         raise NotImplementedError
 
-    def put(self, container: str, key: str, data: bytes, md5: str, meta: dict) -> str:
-        """One request for a small object; the store checks ``md5``. Returns the ETag."""
+    def iter_range(self, container: str, key: str, offset: int, length: int,
+                   chunk: int = 2**20) -> Iterator[bytes]:
+        """The range as it arrives, so the reader hashes while more comes in."""
+        yield self.get_range(container, key, offset, length)
+
+    def put(self, container: str, key: str, body, length: int, meta: dict,
+            md5: str | None = None) -> str:
+        """One request for a whole object (bytes, or a file object of ``length`` bytes);
+        the store checks ``md5`` if given. Returns its ETag: the MD5 it computed."""
         raise NotImplementedError
 
     # multi-part uploads
@@ -45,8 +54,9 @@ class ObjectStore:
         """Starts an upload; returns the store's handle for it (kept in the journal)."""
         raise NotImplementedError
 
-    def put_part(self, container: str, key: str, handle: str, n: int, data: bytes,
-                 md5: str) -> None:
+    def put_part(self, container: str, key: str, handle: str, n: int, body,
+                 length: int) -> str:
+        """Stores part ``n`` from a file object; the MD5 the store computed of it."""
         raise NotImplementedError
 
     def stored_parts(self, container: str, key: str, handle: str) -> dict[int, str]:

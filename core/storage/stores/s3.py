@@ -1,7 +1,8 @@
 """S3 (and S3-compatible stores such as Swift's s3api) through boto3.
 
-botocore's own checksums are asked for only where the API requires them: every part
-carries its Content-MD5, which the store checks, and the engine checks the whole.
+botocore's own checksums are asked for only where the API requires them: the engine
+hashes each part as it is sent and compares the ETag the store answers with (its own
+MD5 of what arrived), and checks the whole against the completed upload's ETag.
 Retries are the engine's too.
 """
 
@@ -71,9 +72,20 @@ class S3Store(ObjectStore):
             raise StoreError(f"s3: GET {container}/{key}: {len(body)} bytes of {length}")
         return body
 
-    def put(self, container, key, data, md5, meta):
+    def iter_range(self, container, key, offset, length, chunk=2**20):
+        if length == 0:
+            return
+        r = self.call(f"GET {container}/{key}", "get_object", Bucket=container, Key=key,
+                      Range=f"bytes={offset}-{offset + length - 1}")
+        try:
+            yield from r["Body"].iter_chunks(chunk)
+        except Exception as e:
+            raise _error(e, f"GET {container}/{key}") from None
+
+    def put(self, container, key, body, length, meta, md5=None):
+        extra = {"ContentMD5": _b64(md5)} if md5 else {}
         r = self.call(f"PUT {container}/{key}", "put_object", Bucket=container, Key=key,
-                      Body=data, ContentMD5=_b64(md5), Metadata=meta)
+                      Body=body, ContentLength=length, Metadata=meta, **extra)
         return r["ETag"].strip('"')
 
     def begin_upload(self, container, key, upload_id, meta):
@@ -81,9 +93,10 @@ class S3Store(ObjectStore):
                       Bucket=container, Key=key, Metadata=meta)
         return r["UploadId"]
 
-    def put_part(self, container, key, handle, n, data, md5):
-        self.call(f"upload part {n}", "upload_part", Bucket=container, Key=key,
-                  UploadId=handle, PartNumber=n + 1, Body=data, ContentMD5=_b64(md5))
+    def put_part(self, container, key, handle, n, body, length):
+        r = self.call(f"upload part {n}", "upload_part", Bucket=container, Key=key,
+                      UploadId=handle, PartNumber=n + 1, Body=body, ContentLength=length)
+        return r["ETag"].strip('"')
 
     def stored_parts(self, container, key, handle):
         parts, marker = {}, 0
