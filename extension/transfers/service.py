@@ -85,7 +85,7 @@ class TransferService:
             pass
         t.state, t.error, t.done = "cancelled", "cancelled", {}
         self.journal.save(t)
-        self._changed(t.to_json())
+        self._progress(t, force=True)
         return t
 
     def forget(self, tid: str) -> None:
@@ -103,7 +103,7 @@ class TransferService:
     def _start(self, t: Transfer) -> None:
         cancel = threading.Event()
         self._active[t.id] = cancel
-        self._changed(t.to_json())
+        self._progress(t, force=True)
         threading.Thread(target=self._run, args=(t, cancel), daemon=True,
                          name=f"transfer-{t.id}").start()
 
@@ -181,7 +181,8 @@ class TransferService:
         self._listeners.discard(q)
 
     def _progress(self, t: Transfer, force: bool = False) -> None:
-        """From transfer threads: hand a snapshot to the event loop, not too often."""
+        """From any thread (transfers, the handlers' executor): hand a snapshot to the
+        event loop, which alone touches the listeners' queues; not too often."""
         now = time.monotonic()
         ended = t.state != "running" or t.bytes_done in (0, t.size)
         if not (force or ended or now - self._last_event.get(t.id, 0) >= PROGRESS_EVERY):

@@ -29,7 +29,7 @@ class _SizedChunks(LengthWrapper):
     through untouched, so this is one: with a length, and without ``read``.
     """
 
-    def __init__(self, part, length: int):  # noqa: B042 (not LengthWrapper's state)
+    def __init__(self, part, length: int):  # none of LengthWrapper's own state
         self._part, self._len = part, length
 
     def __len__(self):
