@@ -40,7 +40,8 @@ def _bar(t):
         return None
     return tqdm(total=t.size or None, unit="B", unit_scale=True, unit_divisor=1024,
                 desc=t.dst.rsplit("/", 1)[-1][:30], file=sys.stderr,
-                disable=None if not os.environ.get("FUNICULAR_PROGRESS") else False)
+                # on a terminal (or when asked): not into logs and pipes
+                disable=not (sys.stderr.isatty() or os.environ.get("FUNICULAR_PROGRESS")))
 
 
 def _run(t, creds, journal, a) -> int:
