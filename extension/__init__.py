@@ -12,7 +12,7 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    from . import jobs, shutdown, transfers, walltime
+    from . import jobs, material, shutdown, transfers, walltime
     from .handlers import setup_handlers
 
     walltime.install()
@@ -20,4 +20,5 @@ def _load_jupyter_server_extension(serverapp):
     setup_handlers(serverapp.web_app)
     jobs.setup(serverapp)
     transfers.setup(serverapp)
+    material.setup_handlers(serverapp.web_app)
     serverapp.log.info("funicular extension loaded")

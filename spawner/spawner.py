@@ -34,6 +34,7 @@ from .jobsite import job_site, mint_token
 from .pending import pending_message
 from .profiles import Profile, load_profiles
 from .storage import StorageConfigError, store_credentials
+from .workshops import Workshop, load_workshops, workshop_of
 
 LAUNCH_SCRIPT = str(importlib.resources.files("funicular.core") / "launch.sh")
 
@@ -70,6 +71,15 @@ class FunicularSpawner(Spawner):
         with name, display_name, partition, nodes, cpus, memory_mb, gpus, minutes, image
         (a key of `images`) and optionally account, reservation, qos. Every value is
         validated when the hub starts.""",
+    ).tag(config=True)
+
+    workshops = Dict(
+        {}, help="""Workshops by name: {"hpc101": {"group": JupyterHub group of the
+        participants, "reservation": Slurm reservation, "account", "partition", "cpus",
+        "memory_mb", "gpus", "minutes", "image", "material": a folder the nodes see,
+        copied into each participant's home at start, "material_dir": where in the home
+        (default: the name), "instructors": the group that runs it}}. A participant gets
+        the workshop's profile only (no advanced tab).""",
     ).tag(config=True)
 
     images = Dict(
@@ -396,9 +406,28 @@ class FunicularSpawner(Spawner):
 
     @property
     def profile_map(self) -> dict[str, Profile]:
+        """The profiles this user may choose: a workshop participant gets its one."""
+        if self.workshop is not None:
+            return {self.workshop.profile.name: self.workshop.profile}
         if not hasattr(self, "_profile_map"):
             self._profile_map = load_profiles(self.profiles, self.images)
         return self._profile_map
+
+    @property
+    def workshop_map(self) -> dict[str, Workshop]:
+        if not hasattr(self, "_workshop_map"):
+            self._workshop_map = load_workshops(self.workshops, self.images)
+        return self._workshop_map
+
+    @property
+    def workshop(self) -> Workshop | None:
+        """The workshop this user takes part in, by JupyterHub group; None: none."""
+        groups = [g.name for g in getattr(self.user, "groups", None) or []]
+        return workshop_of(self.workshop_map, groups)
+
+    @property
+    def _advanced(self) -> bool:
+        return self.advanced_options and self.workshop is None
 
     @property
     def catalog(self) -> dict[str, CatalogImage]:
@@ -512,7 +541,7 @@ class FunicularSpawner(Spawner):
         snapshot = await self.cluster.get()
         return form.render(user=self.user.name, profiles=self.profile_map, images=self.catalog,
                            snapshot=snapshot, stale_reason=self.cluster.stale_reason,
-                           advanced=self.advanced_options, partitions=self.advanced_partitions,
+                           advanced=self._advanced, partitions=self.advanced_partitions,
                            limits=self.limits)
 
     async def options_from_form(self, formdata):
@@ -524,7 +553,7 @@ class FunicularSpawner(Spawner):
     def _resolve(self, user_options, snapshot) -> options.Choice:
         return options.resolve(
             user_options, user=self.user.name, profiles=self.profile_map, images=self.images,
-            snapshot=snapshot, advanced=self.advanced_options,
+            snapshot=snapshot, advanced=self._advanced,
             partitions=self.advanced_partitions, limits=self.limits)
 
     # ------------------------------------------------------------------ helpers
@@ -553,6 +582,11 @@ class FunicularSpawner(Spawner):
         out = {k: str(v) for k, v in env.items()
                if k.startswith(_ENV_PREFIXES) or k in self.environment}
         out["FUNICULAR_JOB_SITE"] = job_site(self, self._partition_names()).to_json()
+        workshop = self.workshop
+        if workshop is not None and workshop.material:
+            # the server copies it into the home at start (funicular.core.material)
+            out["FUNICULAR_MATERIAL"] = workshop.material
+            out["FUNICULAR_MATERIAL_DIR"] = workshop.material_dir
         try:
             creds = store_credentials(self)
         except (OSError, ValueError, StorageConfigError) as e:
