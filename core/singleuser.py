@@ -83,17 +83,6 @@ def log(msg: str) -> None:
     print(f"[funicular-singleuser] {msg}", file=sys.stderr, flush=True)
 
 
-def _material(source: str, rel: str) -> None:
-    """A workshop's material into the home before the server is ready; a failure is
-    logged, not fatal: the participant still gets a server."""
-    from .material import sync
-    target = os.path.join(os.environ.get("HOME", "/"), rel)
-    try:
-        log(f"course material {source} -> {target}: {sync(source, target).summary()}")
-    except OSError as e:
-        log(f"course material not copied: {e}")
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="funicular-singleuser")
     p.add_argument("--env-file", required=True,
@@ -105,10 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     path = ns.env_file if ns.env_file.startswith("/") else \
         os.path.join(os.environ.get("HOME", "/"), ns.env_file)
 
-    first = envfile.read(path)
-    if first.get("FUNICULAR_MATERIAL"):
-        _material(first["FUNICULAR_MATERIAL"], first.get("FUNICULAR_MATERIAL_DIR", "material"))
-    addr = node_address(first["JUPYTERHUB_API_URL"])
+    addr = node_address(envfile.read(path)["JUPYTERHUB_API_URL"])
     port = free_port(addr)
     deadline = time.monotonic() + ns.report_timeout
     delay = 0.25

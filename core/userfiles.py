@@ -8,8 +8,13 @@ every action to paths inside that user's own home.
   write PATH   content on stdin, KEY=VALUE lines -> PATH (0600, parents 0700), atomically
   remove PATH  delete PATH if it exists
   tail PATH    print at most the last 8 KiB / 40 lines of PATH
+  material-sync PATH, material-reset PATH
+               a workshop's course material (its folder on stdin) into PATH, as
+               funicular.core.material does it; the report as JSON on stdout
 """
 
+import dataclasses
+import json
 import os
 import pwd
 import sys
@@ -58,10 +63,18 @@ def _inside_home(path: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or args[0] not in ("write", "remove", "tail"):
-        raise SystemExit("usage: python -m funicular.core.userfiles write|remove|tail PATH")
-    os.umask(0o077)
+    actions = ("write", "remove", "tail", "material-sync", "material-reset")
+    if len(args) != 2 or args[0] not in actions:
+        raise SystemExit(f"usage: python -m funicular.core.userfiles {'|'.join(actions)} PATH")
     action, path = args[0], _inside_home(args[1])
+    if action.startswith("material-"):
+        from . import material
+        os.umask(0o022)  # course files as a home's files usually are
+        source = v.path("material", sys.stdin.read().strip())
+        report = (material.sync if action == "material-sync" else material.reset)(source, path)
+        json.dump(dataclasses.asdict(report), sys.stdout)
+        return
+    os.umask(0o077)
     if action == "write":
         content = sys.stdin.read()
         envfile.parse(content)  # must be KEY=VALUE lines

@@ -1,45 +1,43 @@
-"""The workshop's course material in this server's home: what was handed out, and a
-reset to a pristine copy (``/funicular/api/material``). The hub names the material in
-the env file (``FUNICULAR_MATERIAL``, ``FUNICULAR_MATERIAL_DIR``); funicular-singleuser
-copied it at start."""
+"""A workshop's course material in this server's home: where it is, and a reset to a
+pristine copy (``POST /funicular/api/material/reset``). The hub does the reset, as the
+user, where the course folder is (``POST /hub/api/funicular/material/reset`` with this
+server's token); the participant's folder is moved aside, never deleted."""
 
-import asyncio
 import json
 import os
 
 from jupyter_server.utils import url_path_join
 from tornado import web
-
-from funicular.core.material import reset
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from .api import ApiHandler
 
 
-def _where() -> tuple[str, str]:
-    source = os.environ.get("FUNICULAR_MATERIAL")
-    if not source:
+def _dir() -> str:
+    rel = os.environ.get("FUNICULAR_MATERIAL_DIR")
+    if not rel:
         raise web.HTTPError(404, "this server has no course material")
-    rel = os.environ.get("FUNICULAR_MATERIAL_DIR", "material")
-    return source, os.path.join(os.path.expanduser("~"), rel)
+    return os.path.join(os.path.expanduser("~"), rel)
 
 
 class MaterialHandler(ApiHandler):
     @web.authenticated
     def get(self):
-        source, target = _where()
-        self.finish(json.dumps({"source": source, "dir": target,
-                                "present": os.path.isdir(target)}))
+        path = _dir()
+        self.finish(json.dumps({"dir": path, "present": os.path.isdir(path)}))
 
 
 class ResetHandler(ApiHandler):
     @web.authenticated
     async def post(self):
-        source, target = _where()
-        try:
-            r = await asyncio.get_running_loop().run_in_executor(None, reset, source, target)
-        except OSError as e:
-            raise web.HTTPError(500, f"reset failed: {e}") from None
-        self.finish(json.dumps({"dir": target, "moved_to": r.moved_to, "copied": r.copied}))
+        _dir()
+        url = os.environ["JUPYTERHUB_API_URL"].rstrip("/") + "/funicular/material/reset"
+        req = HTTPRequest(url, method="POST", body=b"{}", request_timeout=60, headers={
+            "Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}"})
+        resp = await AsyncHTTPClient().fetch(req, raise_error=False)
+        if resp.code != 200:
+            raise web.HTTPError(502, f"the hub did not reset the material: HTTP {resp.code}")
+        self.finish(resp.body)
 
 
 def setup_handlers(web_app) -> None:

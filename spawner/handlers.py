@@ -1,4 +1,5 @@
-"""Hub API for notebook jobs: where the server listens, and Slurm tokens for its jobs.
+"""Hub API for notebook jobs: where the server listens, Slurm tokens for its jobs, and
+a reset of a workshop's course material.
 
 Unlike batchspawner's callback, which sets any attribute the job sends, this one
 accepts exactly ``{"host": ..., "port": ...}``, only with the token of the very
@@ -72,6 +73,15 @@ class SlurmTokenHandler(_ServerTokenHandler):
         self.write(spawner.slurm_token())
 
 
+class MaterialResetHandler(_ServerTokenHandler):
+    """POST /hub/api/funicular/material/reset -> what was handed out again, and where
+    the participant's folder went. From the participant's own server (its token)."""
+
+    async def post(self):
+        spawner = self.server_spawner("is running")
+        self.write(await spawner.reset_material())
+
+
 def _spawner_for_token(user, token: str):
     from .spawner import FunicularSpawner
 
@@ -84,7 +94,8 @@ def _spawner_for_token(user, token: str):
 
 
 HANDLERS = [(r"/api/funicular/address", AddressHandler),
-            (r"/api/funicular/slurm-token", SlurmTokenHandler)]
+            (r"/api/funicular/slurm-token", SlurmTokenHandler),
+            (r"/api/funicular/material/reset", MaterialResetHandler)]
 
 
 def register() -> None:

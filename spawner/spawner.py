@@ -5,6 +5,7 @@ import datetime
 import hashlib
 import html
 import importlib.resources
+import json
 import pwd
 import re
 import socket
@@ -584,9 +585,7 @@ class FunicularSpawner(Spawner):
         out["FUNICULAR_JOB_SITE"] = job_site(self, self._partition_names()).to_json()
         workshop = self.workshop
         if workshop is not None and workshop.material:
-            # the server copies it into the home at start (funicular.core.material)
-            out["FUNICULAR_MATERIAL"] = workshop.material
-            out["FUNICULAR_MATERIAL_DIR"] = workshop.material_dir
+            out["FUNICULAR_MATERIAL_DIR"] = workshop.material_dir  # for the notebook's reset
         try:
             creds = store_credentials(self)
         except (OSError, ValueError, StorageConfigError) as e:
@@ -636,6 +635,32 @@ class FunicularSpawner(Spawner):
         if res.returncode != 0:
             raise RuntimeError(f"cannot {action} {path}: {res.stderr.strip()}")
         return res.stdout
+
+    async def _sync_material(self) -> None:
+        """A workshop's course material into the home, as the user, before the job is
+        queued (on the hub's side: the course folder need not be in the container).
+        A failure is reported, not fatal: the participant still gets a server."""
+        workshop = self.workshop
+        if workshop is None or not workshop.material:
+            return
+        try:
+            report = json.loads(await self._userfile(
+                "material-sync", f"{self._home}/{workshop.material_dir}", workshop.material))
+        except (RuntimeError, ValueError, OSError) as e:
+            self.log.error("funicular: course material for %s: %s", self.user.name, e)
+            self._emit(5, f"The course material could not be copied: {e}")
+            return
+        self._emit(5, f"Course material in ~/{workshop.material_dir}: "
+                      f"{len(report['copied'])} new, {len(report['updated'])} updated, "
+                      f"{len(report['kept'])} of yours kept")
+
+    async def reset_material(self) -> dict:
+        """The course material as handed out; the participant's folder moved aside."""
+        workshop = self.workshop
+        if workshop is None or not workshop.material:
+            raise web.HTTPError(404, "no course material for this user")
+        return json.loads(await self._userfile(
+            "material-reset", f"{self._home}/{workshop.material_dir}", workshop.material))
 
     def _batch_job(self, choice: options.Choice) -> BatchJob:
         image = self.catalog[choice.image]
@@ -739,6 +764,7 @@ class FunicularSpawner(Spawner):
         loop = asyncio.get_running_loop()
         self._address = loop.create_future()
         await self._userfile("write", self._env_path(), envfile.render(self._server_env()))
+        await self._sync_material()
 
         adopted = await self._adoptable()
         if adopted:

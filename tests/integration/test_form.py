@@ -94,7 +94,7 @@ def test_hostile_form_values_are_refused_on_the_form(hub):
         ({"mode": "advanced", "cpus": "4; scancel -u root"}, "not a whole number"),
         ({"mode": "advanced", "partition": "debug"}, "not a partition you can use"),
         ({"mode": "advanced", "account": "workshop"}, "not one of your Slurm accounts"),
-        ({"mode": "advanced", "cpus": "64"}, "more than the 8 per node"),
+        ({"mode": "advanced", "cpus": "100"}, "more than the 64 per node"),
         ({"mode": "advanced", "gpus": "1"}, "partition mc has no GPUs"),
         ({"mode": "advanced", "minutes": "100000"}, "more than the 480 allowed"),
         ({"profile": "gpu-1\n#SBATCH --uid=0"}, "not one of the offered profiles"),

@@ -78,7 +78,8 @@ MinJobAge=3600
 KillWait=5
 InactiveLimit=0
 MailProg=/bin/true
-NodeName=mc1  NodeHostname=mc1  NodeAddr=$NET.11 CPUs=8 RealMemory=16000 State=UNKNOWN
+# mc1 is big: a workshop's servers share it, 56 of its cores on the "workshop" reservation
+NodeName=mc1  NodeHostname=mc1  NodeAddr=$NET.11 CPUs=64 RealMemory=50000 State=UNKNOWN
 NodeName=mc2  NodeHostname=mc2  NodeAddr=$NET.12 CPUs=8 RealMemory=16000 State=UNKNOWN
 NodeName=gpu1 NodeHostname=gpu1 NodeAddr=$NET.21 CPUs=8 RealMemory=16000 Gres=gpu:2 State=UNKNOWN
 PartitionName=mc  Nodes=mc1,mc2 Default=YES DefaultTime=60 MaxTime=1-00:00:00 State=UP
@@ -183,9 +184,18 @@ slurm_daemons() {
     say "slurmctld started"
   fi
 
+  local conf_key
+  conf_key=$(sha256sum /etc/slurm/slurm.conf | cut -c1-16)
   for n in $NODE_NAMES; do
-    alive "$S/run/slurmd-$n.pid" slurmd "-N $n" && continue
+    if alive "$S/run/slurmd-$n.pid" slurmd "-N $n"; then
+      # a node reads its CPUs and memory at start: a changed slurm.conf restarts it
+      # (running jobs survive a slurmd restart)
+      [ "$(cat "$S/run/slurmd-$n.conf" 2>/dev/null)" = "$conf_key" ] && continue
+      stop_pid "$S/run/slurmd-$n.pid" slurmd "-N $n"
+      say "slurmd $n: slurm.conf changed, restarting"
+    fi
     rm -f "$S/run/slurmd-$n.pid"
+    echo "$conf_key" > "$S/run/slurmd-$n.conf"
     # each node gets its own /tmp, as real nodes have: Slurm's PMIx plugin (and MPI)
     # create per-step directories there under names that are the same on every node
     mkdir -p "$S/nodetmp/$n"; chmod 1777 "$S/nodetmp/$n"
@@ -228,6 +238,16 @@ slurm_accounts() {
   for acct in physics workshop; do
     echo "$have" | grep -qx "$acct" || sacctmgr -i add account "$acct" Description="$acct" Organization=funicular >/dev/null
   done
+}
+
+# the workshop's reservation: 56 cores of mc1 for account "workshop" (idempotent);
+# the other 8 stay for everyone else
+slurm_reservation() {
+  scontrol show reservation workshop >/dev/null 2>&1 && return 0
+  scontrol create reservation ReservationName=workshop StartTime=now Duration=UNLIMITED \
+    Accounts=workshop Nodes=mc1 CoreCnt=56 Flags=IGNORE_JOBS >/dev/null \
+    || die "could not create the workshop reservation"
+  say "reservation workshop: 56 cores of mc1 for account workshop"
 }
 
 slurm_user() { # slurm_user USER DEFAULT_ACCOUNT [MORE_ACCOUNT...]

@@ -1,0 +1,79 @@
+"""A workshop on the cluster in a box: participants (group "workshop", users ws001...)
+get the workshop's profile on its reservation, several servers on one node; the course
+material lands in each home at start, the participant's changes survive the next
+start, and a reset from the notebook brings back a pristine copy."""
+
+import json
+import pathlib
+
+from .harness import run, wait_for
+
+MATERIAL = "hpc101"
+
+
+def home(user: str) -> pathlib.Path:
+    return pathlib.Path(run("getent", "passwd", user).stdout.split(":")[5])
+
+
+def _job(hub, user: str) -> dict:
+    job_id = hub.server(user)["state"]["job_id"]
+    fields = run("squeue", "-h", "-j", job_id, "-o", "%v|%a|%N|%C|%m").stdout.strip()
+    reservation, account, node, cpus, mem = fields.split("|")
+    return {"reservation": reservation, "account": account, "node": node, "cpus": cpus,
+            "memory": mem}
+
+
+def test_participants_share_the_reservation_with_their_material(hub):
+    for user in ("ws001", "ws002"):
+        run("rm", "-rf", str(home(user) / MATERIAL), *map(str, home(user).glob(
+            f"{MATERIAL}.before-reset-*")))
+        r = hub.spawn(user)
+        assert r.status_code in (201, 202), r.text
+    for user in ("ws001", "ws002"):
+        hub.wait_ready(user)
+        job = _job(hub, user)
+        # the workshop's profile, on its reservation: one CPU each, side by side on mc1
+        assert job == {"reservation": "workshop", "account": "workshop", "node": "mc1",
+                       "cpus": "1", "memory": "768M"}, job
+        notebook = home(user) / MATERIAL / "01-welcome.ipynb"
+        assert json.loads(notebook.read_text())["cells"][0]["source"].startswith("# Welcome")
+        assert notebook.stat().st_uid == int(run("id", "-u", user).stdout)
+        assert (home(user) / MATERIAL / "data/temperatures.csv").exists()
+
+    # a participant cannot ask for anything else
+    r = hub.spawn("ws003", "", {"profile": "mc-4cpu"})
+    assert r.status_code == 400, r.text
+    r = hub.spawn("ws003", "", {"profile": "workshop-hpc101", "cpus": 8})
+    assert r.status_code == 400, r.text
+
+
+def _start(hub, user: str) -> None:
+    # named explicitly: JupyterHub would reuse the last options sent (the refused ones)
+    r = hub.spawn(user, "", {"profile": "workshop-hpc101"})
+    assert r.status_code in (201, 202), r.text
+    hub.wait_ready(user)
+
+
+def test_own_work_survives_a_restart_and_reset_brings_back_the_original(hub):
+    user = "ws003"
+    _start(hub, user)
+    notebook = home(user) / MATERIAL / "01-welcome.ipynb"
+    original = notebook.read_text()
+    run("sudo", "-u", user, "sh", "-c", f"echo my answers > {notebook}")
+    hub.stop_server(user)
+    wait_for(lambda: hub.server(user) is None, 60, "the server to stop")
+    _start(hub, user)
+    assert notebook.read_text() == "my answers\n"  # the next start left it alone
+
+    token = hub.user_token(user)
+    r = hub.as_user("POST", user, "funicular/api/material/reset", token)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert notebook.read_text() == original
+    moved = pathlib.Path(report["moved_to"])
+    assert (moved / "01-welcome.ipynb").read_text() == "my answers\n"  # nothing lost
+    assert "01-welcome.ipynb" in report["copied"]
+    # another user's token cannot reset it
+    bob = hub.user_token("bob")
+    assert hub.as_user("POST", user, "funicular/api/material/reset", bob).status_code in (
+        302, 403, 404)
