@@ -53,7 +53,7 @@ def test_form_shows_the_live_cluster_per_user(hub, course_reservation):
     for page in (alice, bob):
         assert "Cluster state as of" in page and 'name="mode" value="advanced"' in page
         # partitions with idle/total nodes and free/total GPUs, as Slurm reports them
-        assert re.search(r"<td>mc</td><td>\d/2</td><td>\d+/16</td><td>none</td><td>8 h</td>",
+        assert re.search(r"<td>mc</td><td>\d/2</td><td>\d+/72</td><td>none</td><td>8 h</td>",
                          page)
         assert re.search(r"<td>gpu</td><td>\d/1</td><td>\d+/8</td><td>\d/2</td>", page)
         assert '<option value="notebook">' in page  # the image catalog
