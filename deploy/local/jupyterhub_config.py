@@ -164,6 +164,21 @@ if idle_timeout:
         "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
     }]
 
+# the instructor page (funicular.workshop): alice's group may open it; the service acts
+# on the workshop group's servers only
+c.JupyterHub.services.append({
+    "name": "workshop", "url": f"http://127.0.0.1:{port + 10}", "oauth_no_confirm": True,
+    "command": [sys.executable, "-m", "funicular.workshop.service", "--group", "workshop",
+                "--profile", "workshop-hpc101"]})
+c.JupyterHub.load_roles.extend([
+    {"name": "workshop-instructor", "groups": ["instructors"],
+     "scopes": ["access:services!service=workshop"]},
+    {"name": "workshop-service", "services": ["workshop"],
+     "scopes": ["read:groups!group=workshop", "read:users!group=workshop",
+                "read:users:activity!group=workshop", "read:servers!group=workshop",
+                "admin:server_state!group=workshop", "servers!group=workshop"]},
+])
+
 # an admin-scoped service token for automation and tests (written to .state/hub.env)
 token_file = hub_dir / "admin-token"
 if token_file.exists():

@@ -1,12 +1,15 @@
 """A workshop on the cluster in a box: participants (group "workshop", users ws001...)
 get the workshop's profile on its reservation, several servers on one node; the course
 material lands in each home at start, the participant's changes survive the next
-start, and a reset from the notebook brings back a pristine copy."""
+start, and a reset from the notebook brings back a pristine copy; the instructor (alice,
+group "instructors") runs it from the workshop service, and nobody else can."""
 
 import json
 import pathlib
 
-from .harness import run, wait_for
+import requests
+
+from .harness import passwords, run, wait_for
 
 MATERIAL = "hpc101"
 
@@ -77,3 +80,55 @@ def test_own_work_survives_a_restart_and_reset_brings_back_the_original(hub):
     bob = hub.user_token("bob")
     assert hub.as_user("POST", user, "funicular/api/material/reset", bob).status_code in (
         302, 403, 404)
+
+
+# the group: every box user ws001... (conftest makes at least three)
+PARTICIPANTS = sorted(u for u in passwords() if u.startswith("ws"))
+
+
+def _service(hub, method: str, path: str, token: str, **kw):
+    return requests.request(method, hub.url + f"services/workshop/{path}", timeout=kw.pop(
+        "timeout", 60), headers={"Authorization": f"token {token}"}, allow_redirects=False,
+        **kw)
+
+
+def test_the_instructor_starts_watches_and_ends_the_workshop(hub):
+    """The instructor service, as alice (group instructors) with her own token: the
+    roster, start all, stop one, and end the workshop with no job left in Slurm."""
+    alice = hub.user_token("alice")
+    wait_for(lambda: _service(hub, "GET", "api/roster", alice).status_code == 200, 60,
+             "the workshop service to answer")
+    roster = _service(hub, "GET", "api/roster", alice).json()
+    assert [p["name"] for p in roster["participants"]] == PARTICIPANTS
+    assert all(p["status"] == "no server" for p in roster["participants"])
+
+    r = _service(hub, "POST", "api/start-all", alice)
+    assert r.status_code == 202 and r.json()["started"] == PARTICIPANTS, r.text
+
+    def all_ready():
+        table = _service(hub, "GET", "api/roster", alice).json()["participants"]
+        return all(p["status"] == "ready" for p in table) and table
+    table = wait_for(all_ready, 180, "every participant's server to be ready", interval=1)
+    for p in table:
+        assert p["node"] == "mc1" and p["state"] == "RUNNING" and p["job"].isdigit()
+        assert p["started"] and p["last_activity"]
+
+    r = _service(hub, "POST", "api/stop/ws002", alice)
+    assert r.status_code == 202 and r.json()["stopped"] == ["ws002"]
+    wait_for(lambda: hub.server("ws002") is None, 60, "ws002's server to stop")
+    assert _service(hub, "POST", "api/stop/alice", alice).status_code == 404  # not one
+
+    r = _service(hub, "POST", "api/end", alice, timeout=320)
+    assert r.status_code == 200, r.text
+    assert sorted(r.json()["stopped"]) == [u for u in PARTICIPANTS if u != "ws002"]
+    assert r.json()["jobs_left"] == []
+    assert run("squeue", "-h", "-u", ",".join(PARTICIPANTS), "-o", "%i").stdout.strip() == ""
+    assert all(hub.server(u) is None for u in PARTICIPANTS)
+
+
+def test_only_instructors_get_in(hub):
+    bob = hub.user_token("bob")
+    r = _service(hub, "GET", "api/roster", bob)
+    assert r.status_code == 403, r.text
+    ws = hub.user_token("ws001")
+    assert _service(hub, "POST", "api/end", ws).status_code == 403

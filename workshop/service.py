@@ -1,0 +1,162 @@
+"""The instructor page: a JupyterHub service (``/services/workshop/``).
+
+    python -m funicular.workshop.service --group workshop [--profile workshop-hpc101]
+
+Every participant with server state, queue reason, node, start time and last
+activity; start all, stop all, stop one; and *end the workshop*: stop every server,
+then wait until Slurm holds no job of any participant (no allocation left behind).
+Instructors log in with the hub's OAuth; the hub lets in only those whose role grants
+``access:services!service=workshop``.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import pathlib
+import time
+from urllib.parse import urlsplit
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.utils import url_path_join
+from tornado import web
+from tornado.ioloop import IOLoop
+
+from funicular.core.errors import SlurmError
+from funicular.core.slurm import SlurmCLI
+
+from . import roster
+from .hubapi import HubAPI, HubError
+
+TEMPLATES = pathlib.Path(__file__).parent / "templates"
+END_TIMEOUT = 300.0  # seconds end-of-workshop waits for Slurm to release everything
+
+
+class Workshop:
+    """What the page and its API act on: the group's servers, through the hub."""
+
+    def __init__(self, group: str, profile: str | None, hub: HubAPI, slurm: SlurmCLI):
+        self.group, self.profile, self.hub, self.slurm = group, profile, hub, slurm
+
+    async def table(self) -> list[dict]:
+        users = await self.hub.participants(self.group)
+        job_ids = [str(s["state"]["job_id"]) for u in users
+                   for s in (u.get("servers") or {}).values()
+                   if (s.get("state") or {}).get("job_id")]
+        try:
+            jobs = await self.slurm.query(job_ids)
+        except SlurmError:
+            jobs = {}  # the page still shows the hub's view
+        return roster.rows(users, jobs)
+
+    async def start_all(self) -> list[str]:
+        todo = [r["name"] for r in await self.table() if r["status"] == "no server"]
+        options = {"profile": self.profile} if self.profile else {}
+        await asyncio.gather(*(self.hub.start(u, options) for u in todo))
+        return todo
+
+    async def stop(self, users: list[str]) -> list[str]:
+        await asyncio.gather(*(self.hub.stop(u) for u in users))
+        return users
+
+    async def stop_all(self) -> list[str]:
+        return await self.stop([r["name"] for r in await self.table()
+                                if r["status"] != "no server"])
+
+    async def end(self) -> dict:
+        """Every server stopped, and no participant's job left in Slurm."""
+        stopped = await self.stop_all()
+        users = [u["name"] for u in await self.hub.participants(self.group)]
+        deadline = time.monotonic() + END_TIMEOUT
+        while True:
+            left = await self._jobs_left(users)
+            if not left or time.monotonic() > deadline:
+                return {"stopped": stopped, "jobs_left": left}
+            await asyncio.sleep(1)
+
+    async def _jobs_left(self, users: list[str]) -> list[str]:
+        if not users:
+            return []
+        argv = [self.slurm.squeue, "--local", "--noheader", "--states=PD,CF,R,CG,S",
+                f"--users={','.join(users)}", "--format=%i %u"]
+        from funicular.core import proc
+        res = await proc.run(argv, timeout=30, env=proc.which_env())
+        if res.returncode != 0:
+            raise SlurmError(res.stderr.strip())
+        return [line.strip() for line in res.stdout.splitlines() if line.strip()]
+
+
+class _Base(HubOAuthenticated, web.RequestHandler):
+    @property
+    def workshop(self) -> Workshop:
+        return self.settings["workshop"]
+
+    def write_json(self, data, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data))
+
+
+class PageHandler(_Base):
+    @web.authenticated
+    def get(self):
+        page = (TEMPLATES / "instructor.html").read_text()
+        self.finish(page.replace("{{group}}", self.workshop.group)
+                    .replace("{{xsrf}}", self.xsrf_token.decode())
+                    .replace("{{instructor}}", self.current_user["name"]))
+
+
+class RosterHandler(_Base):
+    @web.authenticated
+    async def get(self):
+        table = await self.workshop.table()
+        self.write_json({"summary": roster.summary(table), "participants": table})
+
+
+class ActionHandler(_Base):
+    @web.authenticated
+    async def post(self, action, user=None):
+        w = self.workshop
+        try:
+            if action == "start-all":
+                self.write_json({"started": await w.start_all()}, 202)
+            elif action == "stop-all":
+                self.write_json({"stopped": await w.stop_all()}, 202)
+            elif action == "stop":
+                names = [r["name"] for r in await w.table()]
+                if user not in names:
+                    raise web.HTTPError(404, f"{user} is not a participant")
+                self.write_json({"stopped": await w.stop([user])}, 202)
+            else:  # end
+                self.write_json(await w.end())
+        except (HubError, SlurmError) as e:
+            raise web.HTTPError(502, str(e)) from None
+
+
+def make_app(workshop: Workshop, prefix: str) -> web.Application:
+    return web.Application([
+        (prefix, PageHandler),
+        (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+        (url_path_join(prefix, "api/roster"), RosterHandler),
+        (url_path_join(prefix, r"api/(start-all|stop-all|end)"), ActionHandler),
+        (url_path_join(prefix, r"api/(stop)/([a-z_][a-z0-9_-]{0,31})"), ActionHandler),
+    # no xsrf_cookies: HubOAuth checks the XSRF token itself for cookie-authenticated
+    # requests (the page sends it), and requests with a token need none
+    ], workshop=workshop, cookie_secret=os.urandom(32))
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="funicular-workshop", description=__doc__.split("\n")[0])
+    p.add_argument("--group", required=True, help="the JupyterHub group of participants")
+    p.add_argument("--profile", help="the profile to start servers with (the workshop's)")
+    p.add_argument("--squeue", default="squeue")
+    a = p.parse_args(argv)
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/workshop/")
+    url = urlsplit(os.environ["JUPYTERHUB_SERVICE_URL"])
+    workshop = Workshop(a.group, a.profile, HubAPI(), SlurmCLI(become="none", squeue=a.squeue))
+    make_app(workshop, prefix).listen(url.port, url.hostname)
+    IOLoop.current().start()
+
+
+if __name__ == "__main__":
+    main()
