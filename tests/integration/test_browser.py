@@ -214,3 +214,30 @@ def test_storage_browser_uploads_a_file(hub, browser, shots: pathlib.Path, tmp_p
             except FileNotFoundError:
                 pass
         swift.rmdir("funitest-ui")
+
+
+def test_instructor_page_runs_the_workshop(hub, browser, shots: pathlib.Path):
+    """alice (group instructors) logs in, opens the workshop service through the hub's
+    OAuth, starts every participant's server, sees them ready on the reservation's
+    node, and ends the workshop: no participant job is left in Slurm."""
+    participants = sorted(u for u in passwords() if u.startswith("ws"))
+    page = browser.new_page(viewport={"width": 1300, "height": 800})
+    page.set_default_timeout(60_000)
+    page.on("dialog", lambda d: d.accept())  # "End the workshop?"
+    try:
+        login(page, hub, "alice")
+        page.goto(hub.url + "services/workshop/")
+        page.wait_for_selector("tr.participant")
+        rows = page.locator("tr.participant")
+        assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.user)")) == participants
+        page.click("#start-all")
+        for user in participants:
+            page.wait_for_selector(f"tr[data-user={user}] td.ready", timeout=180_000)
+        assert "mc1" in page.locator(f"tr[data-user={participants[0]}]").inner_text()
+        page.screenshot(path=shots / "instructor-page.png", full_page=True)
+        page.click("#end")
+        page.wait_for_selector("#message:has-text('Workshop ended')", timeout=320_000)
+        assert run("squeue", "-h", "-u", ",".join(participants), "-o", "%i").stdout.strip() \
+            == ""
+    finally:
+        page.close()
