@@ -77,8 +77,8 @@ class FunicularSpawner(Spawner):
     workshops = Dict(
         {}, help="""Workshops by name: {"hpc101": {"group": JupyterHub group of the
         participants, "reservation": Slurm reservation, "account", "partition", "cpus",
-        "memory_mb", "gpus", "minutes", "image", "material": a folder the nodes see,
-        copied into each participant's home at start, "material_dir": where in the home
+        "memory_mb", "gpus", "minutes", "image", "material": a folder the hub host can
+        read, copied into each participant's home at start, "material_dir": where in the home
         (default: the name), "instructors": the group that runs it}}. A participant gets
         the workshop's profile only (no advanced tab).""",
     ).tag(config=True)

@@ -25,7 +25,7 @@ class Workshop:
     name: str
     group: str  # the JupyterHub group of its participants
     profile: Profile  # what every participant's server gets
-    material: str | None = None  # a folder the compute nodes see, copied into homes
+    material: str | None = None  # a folder on the hub host, copied into homes
     material_dir: str = ""  # where, relative to the home (default: the workshop's name)
     instructors: str | None = None  # the JupyterHub group that may run the workshop
 
