@@ -52,13 +52,13 @@ c.Authenticator.allowed_users = {
 c.Authenticator.admin_users = set()
 
 # the workshop: users ws001... (`up --users N`) take part, alice teaches; their
-# servers share mc1 on the "workshop" reservation (deploy/local/lib/slurm.sh)
+# servers share node ws1 on the "workshop" reservation (deploy/local/lib/slurm.sh)
 participants = sorted(u for u in c.Authenticator.allowed_users if u.startswith("ws"))
 c.JupyterHub.load_groups = {"workshop": {"users": participants},
                             "instructors": {"users": ["alice"]}}
 c.FunicularSpawner.workshops = {"hpc101": {
     "group": "workshop", "instructors": "instructors", "display_name": "HPC 101 (workshop)",
-    "reservation": "workshop", "account": "workshop", "partition": "mc",
+    "reservation": "workshop", "account": "workshop", "partition": "training",
     "cpus": 1, "memory_mb": 768, "minutes": 180, "image": "notebook",
     "material": str(box / "courses/hpc101"), "material_dir": "hpc101"}}
 c.JupyterHub.spawner_class = "funicular"

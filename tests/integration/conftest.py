@@ -23,8 +23,8 @@ def cluster():
     if os.geteuid() != 0:
         pytest.fail("integration tests need root (they start Slurm daemons and act as users)")
     was_running = cluster_running()
-    # three workshop participants (ws001..ws003) for the workshop tests
-    res = run(REPO / "deploy/local/up", "--no-hub", "--users", "3", check=False, timeout=900)
+    # a workshop of 20 participants (ws001..ws020) for the workshop tests
+    res = run(REPO / "deploy/local/up", "--no-hub", "--users", "20", check=False, timeout=900)
     assert res.returncode == 0, f"deploy/local/up failed:\n{res.stdout}\n{res.stderr}"
     # a clean slate: no test job of an earlier, interrupted run may hold nodes or GPUs
     left = run("squeue", "-h", "-t", "PD,CF,R,S", "-o", "%i %j").stdout.split("\n")

@@ -233,7 +233,7 @@ def test_instructor_page_runs_the_workshop(hub, browser, shots: pathlib.Path):
         page.click("#start-all")
         for user in participants:
             page.wait_for_selector(f"tr[data-user={user}] td.ready", timeout=180_000)
-        assert "mc1" in page.locator(f"tr[data-user={participants[0]}]").inner_text()
+        assert "ws1" in page.locator(f"tr[data-user={participants[0]}]").inner_text()
         page.screenshot(path=shots / "instructor-page.png", full_page=True)
         page.click("#end")
         page.wait_for_selector("#message:has-text('Workshop ended')", timeout=320_000)

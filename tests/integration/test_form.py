@@ -53,7 +53,7 @@ def test_form_shows_the_live_cluster_per_user(hub, course_reservation):
     for page in (alice, bob):
         assert "Cluster state as of" in page and 'name="mode" value="advanced"' in page
         # partitions with idle/total nodes and free/total GPUs, as Slurm reports them
-        assert re.search(r"<td>mc</td><td>\d/2</td><td>\d+/72</td><td>none</td><td>8 h</td>",
+        assert re.search(r"<td>mc</td><td>\d/2</td><td>\d+/16</td><td>none</td><td>8 h</td>",
                          page)
         assert re.search(r"<td>gpu</td><td>\d/1</td><td>\d+/8</td><td>\d/2</td>", page)
         assert '<option value="notebook">' in page  # the image catalog
@@ -94,7 +94,7 @@ def test_hostile_form_values_are_refused_on_the_form(hub):
         ({"mode": "advanced", "cpus": "4; scancel -u root"}, "not a whole number"),
         ({"mode": "advanced", "partition": "debug"}, "not a partition you can use"),
         ({"mode": "advanced", "account": "workshop"}, "not one of your Slurm accounts"),
-        ({"mode": "advanced", "cpus": "100"}, "more than the 64 per node"),
+        ({"mode": "advanced", "cpus": "64"}, "more than the 8 per node"),
         ({"mode": "advanced", "gpus": "1"}, "partition mc has no GPUs"),
         ({"mode": "advanced", "minutes": "100000"}, "more than the 480 allowed"),
         ({"profile": "gpu-1\n#SBATCH --uid=0"}, "not one of the offered profiles"),

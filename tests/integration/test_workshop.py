@@ -35,8 +35,8 @@ def test_participants_share_the_reservation_with_their_material(hub):
     for user in ("ws001", "ws002"):
         hub.wait_ready(user)
         job = _job(hub, user)
-        # the workshop's profile, on its reservation: one CPU each, side by side on mc1
-        assert job == {"reservation": "workshop", "account": "workshop", "node": "mc1",
+        # the workshop's profile, on its reservation: one CPU each, side by side on ws1
+        assert job == {"reservation": "workshop", "account": "workshop", "node": "ws1",
                        "cpus": "1", "memory": "768M"}, job
         notebook = home(user) / MATERIAL / "01-welcome.ipynb"
         assert json.loads(notebook.read_text())["cells"][0]["source"].startswith("# Welcome")
@@ -82,7 +82,7 @@ def test_own_work_survives_a_restart_and_reset_brings_back_the_original(hub):
         302, 403, 404)
 
 
-# the group: every box user ws001... (conftest makes at least three)
+# the group: every box user ws001... (conftest makes 20)
 PARTICIPANTS = sorted(u for u in passwords() if u.startswith("ws"))
 
 
@@ -93,8 +93,10 @@ def _service(hub, method: str, path: str, token: str, **kw):
 
 
 def test_the_instructor_starts_watches_and_ends_the_workshop(hub):
-    """The instructor service, as alice (group instructors) with her own token: the
-    roster, start all, stop one, and end the workshop with no job left in Slurm."""
+    """A 20-participant workshop end to end, run by alice (group instructors) with her
+    own token: the roster, start all (every server ready on the reservation's node, with
+    the material in every home), stop one, and end the workshop with no job left."""
+    assert len(PARTICIPANTS) >= 20
     alice = hub.user_token("alice")
     wait_for(lambda: _service(hub, "GET", "api/roster", alice).status_code == 200, 60,
              "the workshop service to answer")
@@ -108,10 +110,12 @@ def test_the_instructor_starts_watches_and_ends_the_workshop(hub):
     def all_ready():
         table = _service(hub, "GET", "api/roster", alice).json()["participants"]
         return all(p["status"] == "ready" for p in table) and table
-    table = wait_for(all_ready, 180, "every participant's server to be ready", interval=1)
+    table = wait_for(all_ready, 300, "every participant's server to be ready", interval=1)
     for p in table:
-        assert p["node"] == "mc1" and p["state"] == "RUNNING" and p["job"].isdigit()
+        assert p["node"] == "ws1" and p["state"] == "RUNNING" and p["job"].isdigit()
         assert p["started"] and p["last_activity"]
+        assert _job(hub, p["name"])["reservation"] == "workshop"
+        assert (home(p["name"]) / MATERIAL / "01-welcome.ipynb").exists()
 
     r = _service(hub, "POST", "api/stop/ws002", alice)
     assert r.status_code == 202 and r.json()["stopped"] == ["ws002"]

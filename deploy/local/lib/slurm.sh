@@ -78,12 +78,15 @@ MinJobAge=3600
 KillWait=5
 InactiveLimit=0
 MailProg=/bin/true
-# mc1 is big: a workshop's servers share it, 56 of its cores on the "workshop" reservation
-NodeName=mc1  NodeHostname=mc1  NodeAddr=$NET.11 CPUs=64 RealMemory=50000 State=UNKNOWN
+NodeName=mc1  NodeHostname=mc1  NodeAddr=$NET.11 CPUs=8 RealMemory=16000 State=UNKNOWN
 NodeName=mc2  NodeHostname=mc2  NodeAddr=$NET.12 CPUs=8 RealMemory=16000 State=UNKNOWN
 NodeName=gpu1 NodeHostname=gpu1 NodeAddr=$NET.21 CPUs=8 RealMemory=16000 Gres=gpu:2 State=UNKNOWN
 PartitionName=mc  Nodes=mc1,mc2 Default=YES DefaultTime=60 MaxTime=1-00:00:00 State=UP
 PartitionName=gpu Nodes=gpu1 DefaultTime=60 MaxTime=1-00:00:00 State=UP
+# a workshop's node: the servers of a room of participants share it, on the reservation
+# "workshop" (Slurm gives every job at least one CPU: 64 of them for 50+ participants)
+NodeName=ws1  NodeHostname=ws1  NodeAddr=$NET.31 CPUs=64 RealMemory=50000 State=UNKNOWN
+PartitionName=training Nodes=ws1 DefaultTime=60 MaxTime=12:00:00 State=UP
 CONF
   echo "NodeName=gpu1 Name=gpu File=$S/fakedev/nvidia[0-1]" > /etc/slurm/gres.conf
   cat > /etc/slurm/slurmdbd.conf <<CONF
@@ -176,7 +179,10 @@ slurm_daemons() {
 
   if alive "$S/run/slurmctld.pid" slurmctld; then
     scontrol reconfigure && say "slurmctld running: reconfigured"
-  else
+    # a changed node list cannot be reconfigured: slurmctld exits, and starts again below
+    for i in $(seq 1 20); do alive "$S/run/slurmctld.pid" slurmctld || break; sleep 0.1; done
+  fi
+  if ! alive "$S/run/slurmctld.pid" slurmctld; then
     rm -f "$S/run/slurmctld.pid"
     /usr/sbin/slurmctld   # daemonizes; recovers jobs from $S/state
     for i in $(seq 1 100); do timeout 5 scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -220,7 +226,7 @@ slurm_wait_ready() {
   deadline=$(( $(date +%s) + 60 ))
   while [ "$(date +%s)" -lt $deadline ]; do
     st=$(timeout 5 sinfo -h -N -o '%N %T' 2>/dev/null || true)
-    if [ "$(echo "$st" | grep -cE ' (idle|mixed|allocated|reserved|planned)$')" = 3 ]; then ok=1; break; fi
+    if [ "$(echo "$st" | grep -cE ' (idle|mixed|allocated|reserved|planned)$')" = "$(echo $NODE_NAMES | wc -w)" ]; then ok=1; break; fi
     for n in $(echo "$st" | awk '$2 ~ /drain|inval|down/ {print $1}'); do
       scontrol update nodename="$n" state=resume 2>/dev/null || true
     done
@@ -240,14 +246,15 @@ slurm_accounts() {
   done
 }
 
-# the workshop's reservation: 56 cores of mc1 for account "workshop" (idempotent);
-# the other 8 stay for everyone else
+# the workshop's reservation: node ws1 for account "workshop" (idempotent). A whole
+# node: Slurm keeps a node with reserved cores from jobs outside the reservation
+# altogether, which would have stopped two-node jobs on mc.
 slurm_reservation() {
   scontrol show reservation workshop >/dev/null 2>&1 && return 0
   scontrol create reservation ReservationName=workshop StartTime=now Duration=UNLIMITED \
-    Accounts=workshop Nodes=mc1 CoreCnt=56 Flags=IGNORE_JOBS >/dev/null \
+    Accounts=workshop Nodes=ws1 Flags=IGNORE_JOBS >/dev/null \
     || die "could not create the workshop reservation"
-  say "reservation workshop: 56 cores of mc1 for account workshop"
+  say "reservation workshop: node ws1 for account workshop"
 }
 
 slurm_user() { # slurm_user USER DEFAULT_ACCOUNT [MORE_ACCOUNT...]
