@@ -22,6 +22,7 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
 
+from funicular.core import proc
 from funicular.core.errors import SlurmError
 from funicular.core.slurm import SlurmCLI
 
@@ -79,7 +80,6 @@ class Workshop:
             return []
         argv = [self.slurm.squeue, "--local", "--noheader", "--states=PD,CF,R,CG,S",
                 f"--users={','.join(users)}", "--format=%i %u"]
-        from funicular.core import proc
         res = await proc.run(argv, timeout=30, env=proc.which_env())
         if res.returncode != 0:
             raise SlurmError(res.stderr.strip())
