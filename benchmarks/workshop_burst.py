@@ -109,13 +109,36 @@ def main() -> int:
         time.sleep(a.window)
         steady = rpc_counts()
         running = sum(1 for u in users if (hub.server(u) or {}).get("ready"))
+        report(a, users, ready, failed, latencies, cpu1 - cpu0, burst_seconds, burst_rpcs,
+               steady, running)
     finally:
         stop_probe.set()
-        hub.stop_all_servers()
-        left = run("squeue", "-h", "-u", ",".join(users), "-o", "%i").stdout.split()
-        hub.stop()
-        hub.stop_proxy()
+        t0 = time.monotonic()
+        for user in users:  # the end of the workshop: every server, then Slurm empty
+            hub.api("DELETE", f"/users/{user}/server")
+        try:
+            wait_until(lambda: not run("squeue", "-h", "-u", ",".join(users), "-o", "%i")
+                       .stdout.strip(), 300)
+        finally:
+            left = run("squeue", "-h", "-u", ",".join(users), "-o", "%i").stdout.split()
+            print(f"  end of the workshop: {len(left)} participant jobs left in Slurm after "
+                  f"{time.monotonic() - t0:.0f} s")
+            hub.stop()
+            hub.stop_proxy()
+    return 0 if not failed and len(ready) == len(users) else 1
 
+
+def wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(1)
+    return False
+
+
+def report(a, users, ready, failed, latencies, cpu, burst_seconds, burst_rpcs, steady,
+           running) -> None:
     times = list(ready.values())
     print(f"\nworkshop burst: {len(users)} participants clicking within {a.within:.0f} s "
           f"(FunicularSpawner, production intervals)")
@@ -127,7 +150,7 @@ def main() -> int:
     print(f"  hub API (GET /hub/api/) during the burst: p50 "
           f"{1000 * statistics.median(latencies):.0f} ms, p95 {1000 * pct(latencies, 0.95):.0f}"
           f" ms, max {1000 * max(latencies):.0f} ms ({len(latencies)} calls)")
-    print(f"  hub CPU: {cpu1 - cpu0:.1f} s over the burst's {burst_seconds:.0f} s")
+    print(f"  hub CPU: {cpu:.1f} s over the burst's {burst_seconds:.0f} s")
     total = sum(burst_rpcs.values())
     print(f"  slurmctld RPCs during the burst: {total} ({total / len(users):.1f} per spawn): "
           + ", ".join(f"{k} {v}" for k, v in sorted(burst_rpcs.items(), key=lambda x: -x[1])[:6]))
@@ -136,8 +159,6 @@ def main() -> int:
           f"{per_min / max(1, running):.2f} per server per minute")
     for user, why in sorted(failed.items())[:5]:
         print(f"  failed {user}: {why}")
-    print(f"  after the end: {len(left)} participant jobs left in Slurm")
-    return 0 if not failed and len(ready) == len(users) else 1
 
 
 if __name__ == "__main__":

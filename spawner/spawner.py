@@ -858,6 +858,10 @@ class FunicularSpawner(Spawner):
             if (host, port) == (self.host, self.port_reported):
                 return 200, "already known"
             return 503, "this server is not waiting for an address (yet)"
+        if not self.job_id:
+            # under a burst the job may start, and report, before sbatch's answer is
+            # back in the hub: the server tries again in a moment
+            return 503, "the job's id is not known yet"
         try:
             info = await self.status.get(self.job_id, max_age=self.start_poll_interval)
             if info is None or not info.running:  # it reports only once it runs: look again

@@ -38,6 +38,9 @@ class JobStatusCache:
 
     # ------------------------------------------------------------------ watching
     def watch(self, job_id: str) -> None:
+        if not isinstance(job_id, str) or not job_id:
+            # one bad id would fail the one query every spawner shares
+            raise ValueError(f"not a job id: {job_id!r}")
         self._watched[job_id] = self._watched.get(job_id, 0) + 1
         self._ensure_loop()
 
