@@ -26,19 +26,10 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from funicular.core.storage import StoreCredentials, filesystem  # noqa: E402
 from funicular.core.storage.transfer import plan, run  # noqa: E402
+from tests.integration.harness import remove_container, store_credentials  # noqa: E402
 
-BOX = pathlib.Path(os.environ.get("FUNICULAR_BOX", "/var/lib/funicular"))
-URL = os.environ.get("FUNICULAR_OBJSTORE_URL", "http://10.77.77.1:8090")
 BUCKET = "funibench"
 MIB = 2**20
-
-
-def creds(user: str) -> StoreCredentials:
-    rows = (BOX / "objstore/accounts.tsv").read_text().splitlines()
-    key = dict(line.split("\t", 1) for line in rows)[user]
-    return StoreCredentials(swift_auth_url=f"{URL}/auth/v1.0", swift_user=f"{user}:{user}",
-                            swift_key=key, s3_endpoint=URL, s3_access_key=f"{user}:{user}",
-                            s3_secret_key=key)
 
 
 def boto3_client(c: StoreCredentials, lean: bool):
@@ -60,7 +51,7 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--user", default="alice")
     a = p.parse_args()
-    c = creds(a.user)
+    c = store_credentials(a.user)
     size, part = a.size_mib * MIB, a.part_mib * MIB
     from boto3.s3.transfer import TransferConfig
     from swiftclient.service import SwiftService, SwiftUploadObject
@@ -124,7 +115,7 @@ def main() -> int:
         ],
     }
     print(f"{a.size_mib} MiB, parts of {a.part_mib} MiB, {a.concurrency} at once, "
-          f"{a.repeat} runs each, store {URL}, {os.cpu_count()} CPUs")
+          f"{a.repeat} runs each, store {c.s3_endpoint}, {os.cpu_count()} CPUs")
     try:
         for direction, rows in cases.items():
             print(f"\n{direction}load" if direction == "up" else "\ndownload")
@@ -147,16 +138,7 @@ def main() -> int:
                     print(f"  {label}: {100 * rate / best_raw:.0f} % of the best raw client")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        fs = filesystem("swift", c)
-        for name in (BUCKET, f"{BUCKET}_segments", f"{BUCKET}+segments"):
-            try:
-                for obj in fs.find(name):
-                    try:
-                        fs.rm_file(obj)
-                    except FileNotFoundError:
-                        pass
-            except FileNotFoundError:
-                pass
+        remove_container(a.user, BUCKET)
     return 0
 
 

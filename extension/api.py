@@ -1,10 +1,12 @@
 """What every REST handler of the extension shares: JSON errors that name the field,
 and server-sent event streams."""
 
+import asyncio
 import json
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
+from tornado.iostream import StreamClosedError
 
 from funicular.core.errors import SpecError
 
@@ -48,3 +50,22 @@ class ApiHandler(APIHandler):
     async def keepalive(self) -> None:
         self.write(": keepalive\n\n")
         await self.flush()
+
+    async def follow(self, changes, snapshot: dict) -> None:
+        """A change stream: the ``snapshot`` event, then each event as it comes, with a
+        keepalive comment on a quiet stream, until the client goes away."""
+        queue = changes.listen()
+        self.start_stream()
+        try:
+            await self.send("snapshot", snapshot)
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), KEEPALIVE)
+                except TimeoutError:
+                    await self.keepalive()
+                    continue
+                await self.send(event["type"], event)
+        except StreamClosedError:
+            pass
+        finally:
+            changes.unlisten(queue)

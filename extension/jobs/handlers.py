@@ -143,21 +143,8 @@ class EventsHandler(_JobsHandler):
     @web.authenticated
     async def get(self):
         service = self.jobs
-        queue = service.listen()
-        self.start_stream()
-        try:
-            await self.send("snapshot", {"jobs": [service.describe(r) for r in service.jobs()]})
-            while True:
-                try:
-                    event = await asyncio.wait_for(queue.get(), KEEPALIVE)
-                except TimeoutError:
-                    await self.keepalive()
-                    continue
-                await self.send(event["type"], event)
-        except StreamClosedError:
-            pass
-        finally:
-            service.unlisten(queue)
+        await self.follow(service.changes,
+                          {"jobs": [service.describe(r) for r in service.jobs()]})
 
 
 def setup_handlers(web_app) -> None:

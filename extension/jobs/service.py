@@ -19,6 +19,7 @@ from funicular.core.errors import SlurmError, SpecError
 from funicular.core.jobs import JobSite, batch_job, from_json, job_dir
 from funicular.core.jobs.build import STAGE_CREDENTIALS, STAGE_SPEC, stage_spec
 
+from ..changes import ChangeStream
 from .backends.base import JobBackend
 from .states import summarize
 from .store import JobRecord, JobStore, new_id
@@ -40,7 +41,7 @@ class JobService:
         self.home = home.rstrip("/")  # the home as this server sees it
         self.poll_interval = poll_interval
         self.idle_interval = idle_interval
-        self._listeners: set[asyncio.Queue] = set()
+        self.changes = ChangeStream()
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.polls = 0
@@ -187,25 +188,12 @@ class JobService:
         return out
 
     # ------------------------------------------------------------------ change stream
-    def listen(self) -> asyncio.Queue:
-        q: asyncio.Queue = asyncio.Queue(maxsize=1000)
-        self._listeners.add(q)
-        return q
-
-    def unlisten(self, q: asyncio.Queue) -> None:
-        self._listeners.discard(q)
-
     def _changed(self, rec: JobRecord) -> None:
         self.store.put(rec)
         if rec.final:  # a job that never ran leaves the store keys behind: not for long
             with contextlib.suppress(OSError):
                 os.unlink(self.path(rec, STAGE_CREDENTIALS))
-        event = {"type": "job", "job": self.describe(rec), "time": time.time()}
-        for q in list(self._listeners):
-            try:
-                q.put_nowait(event)
-            except asyncio.QueueFull:  # a listener that stopped reading
-                self._listeners.discard(q)
+        self.changes.publish({"type": "job", "job": self.describe(rec), "time": time.time()})
 
     # ------------------------------------------------------------------ polling
     def hurry(self) -> None:

@@ -21,12 +21,11 @@ import json
 
 from jupyter_server.utils import url_path_join
 from tornado import web
-from tornado.iostream import StreamClosedError
 
 from funicular.core.errors import SpecError
 from funicular.core.storage.stores import StoreError
 
-from ..api import KEEPALIVE, ApiHandler, SpecHTTPError
+from ..api import ApiHandler, SpecHTTPError
 from .service import Conflict
 
 _ID = r"([0-9a-f]{12})"
@@ -113,22 +112,8 @@ class EventsHandler(_Handler):
     @web.authenticated
     async def get(self):
         service = self.service
-        queue = service.listen()
-        self.start_stream()
-        try:
-            await self.send("snapshot", {"transfers": [t.to_json()
-                                                       for t in service.transfers()]})
-            while True:
-                try:
-                    event = await asyncio.wait_for(queue.get(), KEEPALIVE)
-                except TimeoutError:
-                    await self.keepalive()
-                    continue
-                await self.send(event["type"], event)
-        except StreamClosedError:
-            pass
-        finally:
-            service.unlisten(queue)
+        await self.follow(service.changes,
+                          {"transfers": [t.to_json() for t in service.transfers()]})
 
 
 class StoresHandler(_Handler):

@@ -17,6 +17,8 @@ from funicular.core.storage.journal import ENDED, RESUMABLE, Journal, Transfer
 from funicular.core.storage.stores import StoreError, get_store
 from funicular.core.storage.transfer import plan, run
 
+from ..changes import ChangeStream
+
 PROGRESS_EVERY = 0.25  # seconds between progress events of one transfer
 
 
@@ -31,7 +33,7 @@ class TransferService:
         self.part_size, self.concurrency, self.durable = part_size, concurrency, durable
         self._slots = threading.Semaphore(max_running)
         self._active: dict[str, threading.Event] = {}
-        self._listeners: set[asyncio.Queue] = set()
+        self.changes = ChangeStream()
         self._last_event: dict[str, float] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stores: dict[str, object] = {}
@@ -172,14 +174,6 @@ class TransferService:
         return self.store(loc.scheme).share_url(loc.container, loc.key, seconds)
 
     # ------------------------------------------------------------------ change stream
-    def listen(self) -> asyncio.Queue:
-        q: asyncio.Queue = asyncio.Queue(maxsize=1000)
-        self._listeners.add(q)
-        return q
-
-    def unlisten(self, q: asyncio.Queue) -> None:
-        self._listeners.discard(q)
-
     def _progress(self, t: Transfer, force: bool = False) -> None:
         """From any thread (transfers, the handlers' executor): hand a snapshot to the
         event loop, which alone touches the listeners' queues; not too often."""
@@ -192,9 +186,4 @@ class TransferService:
             self._loop.call_soon_threadsafe(self._changed, t.to_json())
 
     def _changed(self, snapshot: dict) -> None:
-        event = {"type": "transfer", "transfer": snapshot, "time": time.time()}
-        for q in list(self._listeners):
-            try:
-                q.put_nowait(event)
-            except asyncio.QueueFull:
-                self._listeners.discard(q)
+        self.changes.publish({"type": "transfer", "transfer": snapshot, "time": time.time()})

@@ -281,3 +281,34 @@ def env_path(user: str, name: str = "") -> pathlib.Path:
 
 def is_job_id(value) -> bool:
     return bool(re.fullmatch(r"\d+", str(value or "")))
+
+
+# ------------------------------------------------------------------ object store
+STORE_URL = "http://10.77.77.1:8090"
+
+
+def store_credentials(user: str):
+    """A box user's keys for the object store, both APIs (deploy/local/lib/objstore.sh)."""
+    from funicular.core.storage import StoreCredentials
+    rows = (BOX / "objstore/accounts.tsv").read_text().splitlines()
+    key = dict(line.split("\t", 1) for line in rows)[user]
+    return StoreCredentials(swift_auth_url=f"{STORE_URL}/auth/v1.0",
+                            swift_user=f"{user}:{user}", swift_key=key,
+                            s3_endpoint=STORE_URL, s3_access_key=f"{user}:{user}",
+                            s3_secret_key=key)
+
+
+def remove_container(user: str, container: str) -> None:
+    """A container of the user's with everything in it, and its segment containers."""
+    from funicular.core.storage import filesystem
+    fs = filesystem("swift", store_credentials(user))
+    for name in (container, f"{container}_segments", f"{container}+segments"):
+        try:
+            for obj in fs.find(name):
+                try:
+                    fs.rm_file(obj)
+                except FileNotFoundError:
+                    pass  # a segment that went with its manifest
+            fs.rmdir(name)
+        except FileNotFoundError:
+            pass

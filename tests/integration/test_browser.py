@@ -13,7 +13,7 @@ import shutil
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .harness import REPO, passwords, run
+from .harness import REPO, passwords, run, store_credentials
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -173,8 +173,7 @@ def test_storage_browser_uploads_a_file(hub, browser, shots: pathlib.Path, tmp_p
     ends done, and the listing shows it."""
     from funicular.core.storage import filesystem
 
-    from .test_storage import creds
-    swift = filesystem("swift", creds("alice"))
+    swift = filesystem("swift", store_credentials("alice"))
     swift.mkdir("funitest-ui")
     home = pathlib.Path(run("getent", "passwd", "alice").stdout.split(":")[5])
     nb = home / "storage-test.ipynb"

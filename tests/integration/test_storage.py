@@ -10,50 +10,23 @@ import threading
 
 import pytest
 
-from funicular.core.storage import Journal, StoreCredentials, filesystem
+from funicular.core.storage import Journal, filesystem
 from funicular.core.storage.stores import get_store
 from funicular.core.storage.transfer import plan
 from funicular.core.storage.transfer import run as transfer
 
-from .harness import BOX, REPO, run, wait_for
+from .harness import REPO, remove_container, run, store_credentials, wait_for
 
-URL = "http://10.77.77.1:8090"
 MIB = 2**20
-
-
-def creds(user: str) -> StoreCredentials:
-    rows = (BOX / "objstore/accounts.tsv").read_text().splitlines()
-    key = dict(line.split("\t", 1) for line in rows)[user]
-    return StoreCredentials(swift_auth_url=f"{URL}/auth/v1.0", swift_user=f"{user}:{user}",
-                            swift_key=key, s3_endpoint=URL, s3_access_key=f"{user}:{user}",
-                            s3_secret_key=key)
-
-
-def _empty(fs, container):
-    try:
-        names = fs.find(container)
-    except FileNotFoundError:
-        return
-    for name in names:
-        try:
-            fs.rm_file(name)
-        except FileNotFoundError:
-            pass  # a segment that went with its manifest
+creds = store_credentials
 
 
 @pytest.fixture
 def bucket(cluster):
     """A fresh container of alice's (a bucket through S3), emptied and removed after."""
-    c = creds("alice")
-    swift = filesystem("swift", c)
-    swift.mkdir("funitest-store")
+    filesystem("swift", creds("alice")).mkdir("funitest-store")
     yield "funitest-store"
-    for name in ("funitest-store", "funitest-store_segments", "funitest-store+segments"):
-        _empty(swift, name)
-        try:
-            swift.rmdir(name)
-        except FileNotFoundError:
-            pass
+    remove_container("alice", "funitest-store")
 
 
 def _file(path, size: int) -> str:

@@ -13,8 +13,9 @@ import pytest
 
 from funicular.core.storage import filesystem
 
-from .harness import env_path, run, wait_for
-from .test_storage import creds
+from .harness import env_path, remove_container, run, store_credentials, wait_for
+
+creds = store_credentials
 
 NAME = "funitest-job"  # the stale-job sweep of conftest knows this prefix
 CONTAINERS = ("funitest-nb", "funitest-stage")
@@ -24,24 +25,10 @@ def home(user: str) -> pathlib.Path:
     return pathlib.Path(run("getent", "passwd", user).stdout.split(":")[5])
 
 
-def _remove(user: str, container: str) -> None:
-    fs = filesystem("swift", creds(user))
-    for name in (container, f"{container}_segments", f"{container}+segments"):
-        try:
-            for obj in fs.find(name):
-                try:
-                    fs.rm_file(obj)
-                except FileNotFoundError:
-                    pass
-            fs.rmdir(name)
-        except FileNotFoundError:
-            pass
-
-
 @pytest.fixture
 def alice(hub):
     for c in CONTAINERS:
-        _remove("alice", c)
+        remove_container("alice", c)
     hub.spawn("alice")
     hub.wait_ready("alice")
     token = hub.user_token("alice")
@@ -54,7 +41,7 @@ def alice(hub):
         if not job["final"] and job["backend_id"]:
             run("scancel", job["backend_id"], check=False)
     for c in CONTAINERS:
-        _remove("alice", c)
+        remove_container("alice", c)
     shutil.rmtree(home("alice") / "xfer-test", ignore_errors=True)
 
 
@@ -153,7 +140,7 @@ def test_another_users_container_is_out_of_reach(hub, alice):
                               .json())["state"] not in ("queued", "running") and x, 60, "it")
         assert t["state"] == "failed" and "no such object" in t["error"]
     finally:
-        _remove("bob", "funitest-bob")
+        remove_container("bob", "funitest-bob")
 
 
 def _job(alice, body) -> dict:

@@ -99,7 +99,7 @@ def test_scheduler_refusal_is_recorded_in_its_words(service):
 
 def test_changes_reach_listeners_and_dependencies_map_to_slurm_ids(service):
     async def scenario():
-        queue = service.listen()
+        queue = service.changes.listen()
         first = await service.submit(GOOD)
         second = await service.submit({**GOOD, "after": [first.id]})
         assert service.backend.submitted[1].after_ok == (first.backend_id,)

@@ -29,7 +29,7 @@ async def _until_ended(queue: asyncio.Queue, tid: str) -> list[dict]:
 
 async def test_a_transfer_runs_in_the_background_and_reports(service, tmp_path):
     service.start()
-    queue = service.listen()
+    queue = service.changes.listen()
     src = tmp_path / "a.bin"
     src.write_bytes(os.urandom(300 * 1024))
     (tmp_path / "out").mkdir()
@@ -64,7 +64,7 @@ async def test_a_server_that_stopped_leaves_resumable_records(service, tmp_path)
     service.start()
     t = service.get(cut.id)
     assert t.state == "interrupted" and "stopped" in t.error
-    queue = service.listen()
+    queue = service.changes.listen()
     service.resume(cut.id)
     assert (await _until_ended(queue, cut.id))[-1]["state"] == "done"
     assert (tmp_path / "c.bin").read_bytes() == src.read_bytes()
