@@ -18,7 +18,7 @@ class HubAPI:
                           body=json.dumps(body) if body is not None else
                           (b"" if method in ("POST", "PUT", "PATCH") else None),
                           headers={"Authorization": f"token {self._token}"},
-                          request_timeout=60, allow_nonstandard_methods=True)
+                          request_timeout=300, allow_nonstandard_methods=True)
         resp = await AsyncHTTPClient().fetch(req, raise_error=False)
         if resp.code not in ok:
             raise HubError(resp.code, resp.body.decode(errors="replace")[:300])

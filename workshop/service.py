@@ -12,6 +12,7 @@ Instructors log in with the hub's OAuth; the hub lets in only those whose role g
 import argparse
 import asyncio
 import json
+import logging
 import os
 import pathlib
 import time
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import web
+from tornado.httpclient import AsyncHTTPClient
 from tornado.ioloop import IOLoop
 
 from funicular.core import proc
@@ -30,6 +32,7 @@ from . import roster
 from .hubapi import HubAPI, HubError
 
 TEMPLATES = pathlib.Path(__file__).parent / "templates"
+log = logging.getLogger("funicular.workshop")
 END_TIMEOUT = 300.0  # seconds end-of-workshop waits for Slurm to release everything
 
 
@@ -38,6 +41,7 @@ class Workshop:
 
     def __init__(self, group: str, profile: str | None, hub: HubAPI, slurm: SlurmCLI):
         self.group, self.profile, self.hub, self.slurm = group, profile, hub, slurm
+        self._pending: set[asyncio.Task] = set()
 
     async def table(self) -> list[dict]:
         users = await self.hub.participants(self.group)
@@ -51,10 +55,21 @@ class Workshop:
         return roster.rows(users, jobs)
 
     async def start_all(self) -> list[str]:
+        """Asks the hub to start every participant without a server, and answers at once:
+        the hub takes up to its slow-spawn timeout per request, and the roster shows
+        the rest."""
         todo = [r["name"] for r in await self.table() if r["status"] == "no server"]
         options = {"profile": self.profile} if self.profile else {}
-        await asyncio.gather(*(self.hub.start(u, options) for u in todo))
+        for user in todo:
+            task = asyncio.ensure_future(self.hub.start(user, options))
+            self._pending.add(task)
+            task.add_done_callback(self._started)
         return todo
+
+    def _started(self, task: asyncio.Task) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("workshop: a start failed: %s", task.exception())
 
     async def stop(self, users: list[str]) -> list[str]:
         await asyncio.gather(*(self.hub.stop(u) for u in users))
@@ -145,7 +160,19 @@ def make_app(workshop: Workshop, prefix: str) -> web.Application:
     ], workshop=workshop, cookie_secret=os.urandom(32))
 
 
+def _end_with_the_hub() -> None:
+    """JupyterHub leaves its managed services running when it stops (seen with
+    cleanup_servers off): the kernel ends this one with its parent, the hub
+    (PR_SET_PDEATHSIG), so that no orphan holds the port for the next hub."""
+    import ctypes
+    import signal
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:
+        raise SystemExit("the hub is already gone")
+
+
 def main(argv: list[str] | None = None) -> None:
+    _end_with_the_hub()
     p = argparse.ArgumentParser(prog="funicular-workshop", description=__doc__.split("\n")[0])
     p.add_argument("--group", required=True, help="the JupyterHub group of participants")
     p.add_argument("--profile", help="the profile to start servers with (the workshop's)")
@@ -153,6 +180,9 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/workshop/")
     url = urlsplit(os.environ["JUPYTERHUB_SERVICE_URL"])
+    logging.basicConfig(level=logging.INFO)
+    # a room starts and stops at once: one connection to the hub per participant
+    AsyncHTTPClient.configure(None, max_clients=256)
     workshop = Workshop(a.group, a.profile, HubAPI(), SlurmCLI(become="none", squeue=a.squeue))
     make_app(workshop, prefix).listen(url.port, url.hostname)
     IOLoop.current().start()

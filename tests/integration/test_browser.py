@@ -121,6 +121,11 @@ def open_and_run(page, hub, workspace: str, notebook: str) -> None:
     page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
     page.click("li.lm-MenuBar-item:has-text('Run')")
     page.click(".lm-Menu-item:has-text('Run All Cells')")
+    try:  # the cell got an execution count: it ran (a menu click can go astray)
+        page.wait_for_selector(".jp-Cell .jp-InputPrompt:has-text('[1]')", timeout=20_000)
+    except Exception:
+        page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
+        page.keyboard.press("Shift+Enter")
 
 
 def notebook(source: str) -> dict:
