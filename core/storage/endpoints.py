@@ -99,9 +99,9 @@ class LocalSink(Sink):
         found = {}
         if t.done and os.path.exists(self.tmp) and os.path.getsize(self.tmp) == t.size:
             # re-read what the journal says is there: a crash may have cut a write short
-            for n, md5 in t.done.items():
-                off, ln = part_range(n, t.size, t.part_size)
-                with open(self.tmp, "rb") as f:
+            with open(self.tmp, "rb") as f:
+                for n, md5 in t.done.items():
+                    off, ln = part_range(n, t.size, t.part_size)
                     f.seek(off)
                     if hashlib.md5(f.read(ln)).hexdigest() == md5:
                         found[n] = md5

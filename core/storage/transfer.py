@@ -10,6 +10,7 @@ the rest are moved again; if the source changed meanwhile, it starts over.
 
 import functools
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -35,7 +36,6 @@ def plan(src: str, dst: str, creds: StoreCredentials, isdir: Callable[[str], boo
          ) -> Transfer:
     """A new transfer, or a SpecError/ValueError that says why not. A destination that
     is a folder, a container, or ends in "/" gets the source's name."""
-    import os
     s, d = parse(src, "src"), parse(dst, "dst")
     creds.require(s.scheme)
     creds.require(d.scheme)

@@ -267,16 +267,20 @@ def xsrf_headers(session: requests.Session) -> dict:
             session.cookies.get("_xsrf", "")}
 
 
+def home(user: str) -> pathlib.Path:
+    """A box user's home, from passwd."""
+    return pathlib.Path(run("getent", "passwd", user).stdout.split(":")[5])
+
+
 def secret_env(user: str, name: str = "") -> dict[str, str]:
-    home = pathlib.Path(run("getent", "passwd", user).stdout.split(":")[5])
+    home_dir = home(user)
     key = f"named-{name}" if name else "default"
-    path = home / STATE_DIR / key / "env"
+    path = home_dir / STATE_DIR / key / "env"
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
 def env_path(user: str, name: str = "") -> pathlib.Path:
-    home = pathlib.Path(run("getent", "passwd", user).stdout.split(":")[5])
-    return home / STATE_DIR / (f"named-{name}" if name else "default") / "env"
+    return home(user) / STATE_DIR / (f"named-{name}" if name else "default") / "env"
 
 
 def is_job_id(value) -> bool:

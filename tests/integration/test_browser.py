@@ -13,7 +13,7 @@ import shutil
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .harness import REPO, passwords, run, store_credentials
+from .harness import REPO, home, passwords, run, store_credentials
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -139,8 +139,7 @@ def notebook(source: str) -> dict:
 def test_job_launcher_and_monitor_in_jupyterlab(hub, browser, shots: pathlib.Path):
     """The widgets render in JupyterLab; a job submitted from JobLauncher reaches
     COMPLETED in JobMonitor, which learns it from the server's change stream."""
-    home = pathlib.Path(run("getent", "passwd", "alice").stdout.split(":")[5])
-    nb = home / "widgets-test.ipynb"
+    nb = home("alice") / "widgets-test.ipynb"
     nb.write_text(json.dumps(notebook(WIDGETS_NOTEBOOK_SOURCE)))
     run("chown", "alice:alice", nb)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -180,8 +179,7 @@ def test_storage_browser_uploads_a_file(hub, browser, shots: pathlib.Path, tmp_p
 
     swift = filesystem("swift", store_credentials("alice"))
     swift.mkdir("funitest-ui")
-    home = pathlib.Path(run("getent", "passwd", "alice").stdout.split(":")[5])
-    nb = home / "storage-test.ipynb"
+    nb = home("alice") / "storage-test.ipynb"
     nb.write_text(json.dumps(notebook(
         "from funicular.widgets import StorageBrowser\n"
         "browser = StorageBrowser('swift://funitest-ui/')\nbrowser")))
@@ -211,7 +209,7 @@ def test_storage_browser_uploads_a_file(hub, browser, shots: pathlib.Path, tmp_p
     finally:
         page.close()
         nb.unlink()
-        (home / upload.name).unlink(missing_ok=True)  # the widget's copy in the notebook
+        (home("alice") / upload.name).unlink(missing_ok=True)  # the widget's copy in the notebook
         for name in ("funitest-ui/measurements.csv",):
             try:
                 swift.rm_file(name)

@@ -4,7 +4,6 @@ read logs, cancel, sweep with an array after a dependency, restart the server an
 still see the jobs; another user can neither see nor cancel them."""
 
 import json
-import pathlib
 import time
 
 import pytest
@@ -12,7 +11,7 @@ import requests
 
 from funicular.core.slurm.rest import sign_jwt
 
-from .harness import BOX, job_state, run, wait_for
+from .harness import BOX, home, job_state, run, wait_for
 
 JOBS = "funicular/api/jobs"
 NAME = "funitest-job"  # the stale-job sweep of conftest knows this prefix
@@ -52,9 +51,6 @@ def events(hub, token: str, until, timeout: float = 120) -> list[dict]:
             assert time.monotonic() < deadline, f"stream ended without it: {seen[-5:]}"
     raise AssertionError(f"stream closed: {seen[-5:]}")
 
-
-def home(user: str) -> pathlib.Path:
-    return pathlib.Path(run("getent", "passwd", user).stdout.split(":")[5])
 
 
 def test_submit_follow_read_logs_and_outputs(hub, alice):

@@ -5,7 +5,6 @@ bad requests are refused by field; a job stages its input in and its result out 
 the compute node."""
 
 import json
-import pathlib
 import shutil
 import stat
 
@@ -13,16 +12,13 @@ import pytest
 
 from funicular.core.storage import filesystem
 
-from .harness import env_path, remove_container, run, store_credentials, wait_for
+from .harness import env_path, home, remove_container, run, store_credentials, wait_for
 
 creds = store_credentials
 
 NAME = "funitest-job"  # the stale-job sweep of conftest knows this prefix
 CONTAINERS = ("funitest-nb", "funitest-stage")
 
-
-def home(user: str) -> pathlib.Path:
-    return pathlib.Path(run("getent", "passwd", user).stdout.split(":")[5])
 
 
 @pytest.fixture

@@ -9,13 +9,10 @@ import pathlib
 
 import requests
 
-from .harness import passwords, run, wait_for
+from .harness import home, passwords, run, wait_for
 
 MATERIAL = "hpc101"
 
-
-def home(user: str) -> pathlib.Path:
-    return pathlib.Path(run("getent", "passwd", user).stdout.split(":")[5])
 
 
 def _job(hub, user: str) -> dict:

@@ -35,13 +35,10 @@ class ObjectStore:
     def head(self, container: str, key: str) -> ObjectInfo | None:
         raise NotImplementedError
 
-    def get_range(self, container: str, key: str, offset: int, length: int) -> bytes:
-        raise NotImplementedError
-
     def iter_range(self, container: str, key: str, offset: int, length: int,
                    chunk: int = 2**20) -> Iterator[bytes]:
         """The range as it arrives, so the reader hashes while more comes in."""
-        yield self.get_range(container, key, offset, length)
+        raise NotImplementedError
 
     def put(self, container: str, key: str, body, length: int, meta: dict,
             md5: str | None = None) -> str:

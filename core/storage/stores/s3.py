@@ -59,19 +59,6 @@ class S3Store(ObjectStore):
         return ObjectInfo(size=h["ContentLength"], etag=etag, meta=dict(h.get("Metadata", {})),
                           large="-" in etag, modified=str(h.get("LastModified", "")))
 
-    def get_range(self, container, key, offset, length):
-        if length == 0:
-            return b""
-        r = self.call(f"GET {container}/{key}", "get_object", Bucket=container, Key=key,
-                      Range=f"bytes={offset}-{offset + length - 1}")
-        try:
-            body = r["Body"].read()
-        except Exception as e:
-            raise _error(e, f"GET {container}/{key}") from None
-        if len(body) != length:
-            raise StoreError(f"s3: GET {container}/{key}: {len(body)} bytes of {length}")
-        return body
-
     def iter_range(self, container, key, offset, length, chunk=2**20):
         if length == 0:
             return
