@@ -86,9 +86,10 @@ class Hub:
     proxy_api_port = 18001
 
     def __init__(self, name: str = "test-hub", port_offset: int = 0,
-                 job_prefix: str = JOB_PREFIX, **env):
+                 job_prefix: str = JOB_PREFIX, config: pathlib.Path | None = None, **env):
         """A hub of our own; a second one (other name, ports and job prefix) can run
-        next to it."""
+        next to it. ``config``: another JupyterHub config file than the box's."""
+        self.config = config or REPO / "deploy/local/jupyterhub_config.py"
         self.extra_env = {k: str(v) for k, v in env.items()}
         self.public_port += port_offset
         self.api_port += port_offset
@@ -122,7 +123,7 @@ class Hub:
         }
         log = open(self.dir / "jupyterhub.log", "a")
         self.proc = subprocess.Popen(
-            [str(VENV / "bin/jupyterhub"), "-f", str(REPO / "deploy/local/jupyterhub_config.py")],
+            [str(VENV / "bin/jupyterhub"), "-f", str(self.config)],
             cwd=self.dir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
 

@@ -9,7 +9,7 @@ hub_venv() {
     say "python venv $VENV"
     [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
     { "$VENV/bin/pip" install -q --disable-pip-version-check -U pip setuptools wheel &&
-      "$VENV/bin/pip" install -q --disable-pip-version-check -e "$REPO[hub,server,widgets,test]"; } \
+      "$VENV/bin/pip" install -q --disable-pip-version-check -e "$REPO[hub,server,widgets,test,bench]"; } \
       > "$STATE/pip.log" 2>&1 || die "pip install failed: $(tail -20 "$STATE/pip.log")"
     echo "$key" > "$VENV/.funicular-stamp"
   elif ! "$VENV/bin/python" -c 'import funicular.core, sys; sys.exit(not funicular.core.__file__.startswith(sys.argv[1]))' "$REPO/" 2>/dev/null; then
