@@ -153,11 +153,11 @@ def burst(spawner: str, users: list[str], a) -> Result:
         for t in stoppers:
             t.join()
         wait_until(lambda: not participant_jobs(users), 300)
-        hub.stop()
-        hub.stop_proxy()
         if result is not None:
             result.left = len(participant_jobs(users))
             result.end_seconds = time.monotonic() - t0
+        hub.stop()
+        hub.stop_proxy()
     return result
 
 

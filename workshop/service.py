@@ -171,6 +171,15 @@ def _end_with_the_hub() -> None:
         raise SystemExit("the hub is already gone")
 
 
+def _stop_on_signals(loop: IOLoop) -> None:
+    """JupyterHub stops a service with SIGINT first. One started from a background
+    shell inherits SIGINT ignored, and the hub's shutdown then waited half a minute
+    for it: both SIGINT and SIGTERM end the loop, whatever was inherited."""
+    import signal
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: loop.add_callback_from_signal(loop.stop))
+
+
 def main(argv: list[str] | None = None) -> None:
     _end_with_the_hub()
     p = argparse.ArgumentParser(prog="funicular-workshop", description=__doc__.split("\n")[0])
@@ -185,7 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     AsyncHTTPClient.configure(None, max_clients=256)
     workshop = Workshop(a.group, a.profile, HubAPI(), SlurmCLI(become="none", squeue=a.squeue))
     make_app(workshop, prefix).listen(url.port, url.hostname)
-    IOLoop.current().start()
+    loop = IOLoop.current()
+    _stop_on_signals(loop)
+    loop.start()
 
 
 if __name__ == "__main__":
