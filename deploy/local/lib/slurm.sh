@@ -190,15 +190,26 @@ slurm_daemons() {
     say "slurmctld started"
   fi
 
-  local conf_key
-  conf_key=$(sha256sum /etc/slurm/slurm.conf | cut -c1-16)
+  # The box's nodes share the machine with the hub and slurmctld, which real compute
+  # nodes never do. Their slurmd, and so every job, runs in a cpu cgroup of its own
+  # whose weight is a tenth of one process outside it (cgroup v1 cpu.shares; jobs
+  # stay in it: Slurm here moves them only in the freezer and memory hierarchies), and
+  # at nice $NODE_NICE (PropagatePrioProcess=0): 50 notebooks starting at once then
+  # get the CPU the hub leaves, instead of starving it.
+  local conf_key cg=""
+  if [ -d /sys/fs/cgroup/cpu ] && mkdir -p "$NODES_CPU_CGROUP" 2>/dev/null &&
+     echo "$NODES_CPU_SHARES" 2>/dev/null > "$NODES_CPU_CGROUP/cpu.shares"; then
+    cg=$NODES_CPU_CGROUP
+  fi
+  conf_key=$( { cat /etc/slurm/slurm.conf; echo "nice $NODE_NICE cgroup $cg"; } \
+              | sha256sum | cut -c1-16)
   for n in $NODE_NAMES; do
     if alive "$S/run/slurmd-$n.pid" slurmd "-N $n"; then
       # a node reads its CPUs and memory at start: a changed slurm.conf restarts it
       # (running jobs survive a slurmd restart)
       [ "$(cat "$S/run/slurmd-$n.conf" 2>/dev/null)" = "$conf_key" ] && continue
       stop_pid "$S/run/slurmd-$n.pid" slurmd "-N $n"
-      say "slurmd $n: slurm.conf changed, restarting"
+      say "slurmd $n: slurm.conf or its start changed, restarting"
     fi
     rm -f "$S/run/slurmd-$n.pid"
     echo "$conf_key" > "$S/run/slurmd-$n.conf"
@@ -207,8 +218,9 @@ slurm_daemons() {
     mkdir -p "$S/nodetmp/$n"; chmod 1777 "$S/nodetmp/$n"
     # nsenter + unshare, not 'ip netns exec': that remounts /sys without the cgroup mounts
     nsenter --net=/run/netns/funi-$n unshare --uts --mount --propagation private \
-      sh -c "hostname $n && mount --bind /etc/netns/funi-$n/hosts /etc/hosts \
-             && mount --bind $S/nodetmp/$n /tmp && exec /usr/sbin/slurmd -N $n"
+      sh -c "{ [ -z '$cg' ] || echo \$\$ > '$cg/cgroup.procs'; } && hostname $n \
+             && mount --bind /etc/netns/funi-$n/hosts /etc/hosts \
+             && mount --bind $S/nodetmp/$n /tmp && exec nice -n $NODE_NICE /usr/sbin/slurmd -N $n"
     say "slurmd $n started"
   done
 
@@ -277,6 +289,7 @@ slurm_down() {
   fi
   stop_pid "$S/run/slurmrestd.pid" slurmrestd
   for n in $NODE_NAMES; do stop_pid "$S/run/slurmd-$n.pid" slurmd "-N $n"; done
+  rmdir "$NODES_CPU_CGROUP" 2>/dev/null || true   # once its last job has ended
   stop_pid "$S/run/slurmctld.pid" slurmctld
   stop_pid "$S/run/slurmdbd.pid" slurmdbd
   stop_pid "$S/mysql-run/mysqld.pid" mariadbd
