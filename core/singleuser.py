@@ -22,6 +22,10 @@ import urllib.request
 from . import envfile
 
 REPORT_PATH = "/funicular/address"
+LISTENING_PATH = "/funicular/listening"
+# set for the server: where it was reported, so that its Funicular extension can tell
+# the hub once it listens (extension/__init__.py)
+LISTENING_ENV = "FUNICULAR_LISTENING_REPORT"
 
 
 def node_address(hub_api_url: str) -> str:
@@ -58,12 +62,13 @@ def internal_ssl_context(env: dict[str, str]) -> ssl.SSLContext | None:
 
 
 def report(api_url: str, token: str, host: str, port: int, timeout: float = 10,
-           context: ssl.SSLContext | None = None) -> tuple[int, dict]:
+           context: ssl.SSLContext | None = None, path: str = REPORT_PATH
+           ) -> tuple[int, dict]:
     """POST host and port to the hub; returns the HTTP status (0: hub unreachable) and
     the hub's answer (``end_time``: when Slurm will end this job)."""
     body = json.dumps({"host": host, "port": port}).encode()
     req = urllib.request.Request(
-        api_url.rstrip("/") + REPORT_PATH, data=body, method="POST",
+        api_url.rstrip("/") + path, data=body, method="POST",
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
     )
     try:
@@ -123,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
     scheme = "https" if env.get("JUPYTERHUB_SSL_CERTFILE") else "http"
     os.environ["JUPYTERHUB_SERVICE_URL"] = f"{scheme}://{addr}:{port}{prefix}"
+    os.environ[LISTENING_ENV] = f"{addr}:{port}"
     log(f"serving on {addr}:{port}")
     args = [a for a in ns.args if a != "--"]
     os.execvp("jupyterhub-singleuser", ["jupyterhub-singleuser", *args])
@@ -130,3 +136,15 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def report_listening(env: dict[str, str]) -> int:
+    """From the running server (its environment): it listens where it was reported.
+    The hub then finds it ready at once instead of knocking on its port. Returns the
+    HTTP status (0: hub unreachable, or nothing to report)."""
+    host, _, port = env.get(LISTENING_ENV, "").rpartition(":")
+    if not host or not port.isdigit() or not env.get("JUPYTERHUB_API_URL"):
+        return 0
+    status, _ = report(env["JUPYTERHUB_API_URL"], env.get("JUPYTERHUB_API_TOKEN", ""), host,
+                       int(port), context=internal_ssl_context(env), path=LISTENING_PATH)
+    return status

@@ -22,3 +22,16 @@ def _load_jupyter_server_extension(serverapp):
     transfers.setup(serverapp)
     material.setup_handlers(serverapp.web_app)
     serverapp.log.info("funicular extension loaded")
+
+
+async def _start_jupyter_server_extension(serverapp):
+    """Once the server listens (jupyter_server calls this after binding): tell the hub
+    at once, if funicular-singleuser started it (FunicularSpawner's jobs)."""
+    import asyncio
+    import os
+
+    from funicular.core.singleuser import LISTENING_ENV, report_listening
+
+    if os.environ.get(LISTENING_ENV):
+        status = await asyncio.to_thread(report_listening, dict(os.environ))
+        serverapp.log.info("funicular: told the hub the server listens (HTTP %s)", status)

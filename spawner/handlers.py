@@ -35,28 +35,45 @@ class _ServerTokenHandler(APIHandler):
         return spawner
 
 
+def _address(raw: bytes) -> tuple[str, int]:
+    """Exactly {"host": ..., "port": ...}, checked, or a 400 that says what is wrong."""
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise web.HTTPError(400, "body must be JSON") from None
+    if not isinstance(body, dict) or set(body) != {"host", "port"}:
+        raise web.HTTPError(400, "body must be exactly {\"host\": ..., \"port\": ...}")
+    try:
+        return v.hostname("host", body["host"]), v.integer("port", body["port"], 1024, 65535)
+    except SpecError as e:
+        raise web.HTTPError(400, str(e)) from None
+
+
 class AddressHandler(_ServerTokenHandler):
     """POST /hub/api/funicular/address  {"host": "10.0.0.5", "port": 43121}"""
 
     async def post(self):
         spawner = self.server_spawner("is starting")
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise web.HTTPError(400, "body must be JSON") from None
-        if not isinstance(body, dict) or set(body) != {"host", "port"}:
-            raise web.HTTPError(400, "body must be exactly {\"host\": ..., \"port\": ...}")
-        try:
-            host = v.hostname("host", body["host"])
-            port = v.integer("port", body["port"], 1024, 65535)
-        except SpecError as e:
-            raise web.HTTPError(400, str(e)) from None
+        host, port = _address(self.request.body)
         status, message = await spawner.accept_address(host, port)
         if status != 200:
             raise web.HTTPError(status, message)
         self.set_status(200)
         # the server learns when Slurm will end it (remaining walltime for the notebook)
         self.write({"status": "ok", "end_time": spawner.end_epoch()})
+
+
+class ListeningHandler(_ServerTokenHandler):
+    """POST /hub/api/funicular/listening  {"host": ..., "port": ...}: the server that
+    reported this address now accepts connections (from its Funicular extension)."""
+
+    async def post(self):
+        spawner = self.server_spawner("is starting")
+        host, port = _address(self.request.body)
+        status, message = spawner.accept_listening(host, port)
+        if status != 200:
+            raise web.HTTPError(status, message)
+        self.write({"status": "ok"})
 
 
 class SlurmTokenHandler(_ServerTokenHandler):
@@ -94,6 +111,7 @@ def _spawner_for_token(user, token: str):
 
 
 HANDLERS = [(r"/api/funicular/address", AddressHandler),
+            (r"/api/funicular/listening", ListeningHandler),
             (r"/api/funicular/slurm-token", SlurmTokenHandler),
             (r"/api/funicular/material/reset", MaterialResetHandler)]
 

@@ -1,5 +1,6 @@
 """FunicularSpawner on the real cluster in a box: JupyterLab in a container in a Slurm job."""
 
+import functools
 import importlib.resources
 import os
 import pathlib
@@ -105,10 +106,10 @@ def test_address_callback_accepts_only_this_servers_host_and_port(hub):
     hub.spawn("alice")
     server = hub.wait_ready("alice")
     token = secret_env("alice")["JUPYTERHUB_API_TOKEN"]
-    url = hub.url + "hub/api/funicular/address"
 
-    def post(body, tok=token):
-        return requests.post(url, json=body, headers={"Authorization": f"token {tok}"}, timeout=10)
+    def post(body, tok=token, what="address"):
+        return requests.post(hub.url + f"hub/api/funicular/{what}", json=body, timeout=10,
+                             headers={"Authorization": f"token {tok}"})
 
     assert post({"host": "10.77.77.12", "port": 2000}, tok="not-a-token").status_code == 403
     assert post({"host": "10.77.77.12", "port": 2000}, tok=hub.token).status_code == 403
@@ -119,6 +120,17 @@ def test_address_callback_accepts_only_this_servers_host_and_port(hub):
     assert post({"host": "10.77.77.12", "port": 2000}).status_code != 200
     assert hub.server("alice")["state"] == server["state"]
     assert hub.server_get("alice", "funicular/api/info").status_code == 200
+
+    # the server's extension said it listens at the address it reported; the same
+    # checks hold there, and another address is refused
+    log = (hub.dir / "jupyterhub.log").read_text()
+    assert "200 POST /hub/api/funicular/listening (alice@" in log
+    host, port = server["state"]["host"], server["state"]["port"]
+    listening = functools.partial(post, what="listening")
+    assert listening({"host": host, "port": port}, tok="not-a-token").status_code == 403
+    assert listening({"host": host, "port": port, "url": "x"}).status_code == 400
+    assert listening({"host": host, "port": port + 1}).status_code == 409
+    assert listening({"host": host, "port": port}).status_code == 200
 
 
 def test_progress_says_why_it_waits_when_it_starts_and_where(hub, gpu_blocker):

@@ -69,3 +69,18 @@ def test_main_rereads_env_file_until_accepted(hub, tmp_path, monkeypatch):
     assert singleuser.os.environ["FUNICULAR_JOB_END_TIME"] == "1900000000"
     port = seen[-1][2]["port"]
     assert singleuser.os.environ["JUPYTERHUB_SERVICE_URL"] == f"http://127.0.0.1:{port}/user/alice/"
+    # the server's extension reports the same address once it listens
+    assert singleuser.os.environ[singleuser.LISTENING_ENV] == f"127.0.0.1:{port}"
+
+
+def test_the_server_says_it_listens_where_it_was_reported(hub):
+    url, seen = hub
+    env = {"JUPYTERHUB_API_URL": url, "JUPYTERHUB_API_TOKEN": "good",
+           singleuser.LISTENING_ENV: "10.0.0.5:40000"}
+    assert singleuser.report_listening(env) == 200
+    assert seen == [("/hub/api/funicular/listening", "token good",
+                     {"host": "10.0.0.5", "port": 40000})]
+    # a server that funicular-singleuser did not start (no address reported) says nothing
+    del env[singleuser.LISTENING_ENV]
+    assert singleuser.report_listening(env) == 0
+    assert len(seen) == 1
