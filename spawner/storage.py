@@ -29,12 +29,14 @@ def read_keys(path: str, user: str) -> str | None:
     return None
 
 
-def store_credentials(spawner) -> StoreCredentials | None:
-    """The user's credentials, or None if the site configured no store for them."""
-    user = spawner.user.name
+def store_credentials(spawner, user: str | None = None) -> StoreCredentials | None:
+    """The spawner's user's credentials, or another hub user's (a workshop's material
+    owner); None if the site configured no store for them."""
     if spawner.storage_credentials:
-        got = spawner.storage_credentials(spawner)
+        got = (spawner.storage_credentials(spawner) if user is None
+               else spawner.storage_credentials(spawner, user=user))
         return StoreCredentials.from_dict(got) if got else None
+    user = user or spawner.user.name
     if not spawner.storage_keys_file:
         return None
     key = read_keys(spawner.storage_keys_file, user)

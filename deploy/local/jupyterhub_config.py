@@ -56,11 +56,19 @@ c.Authenticator.admin_users = set()
 participants = sorted(u for u in c.Authenticator.allowed_users if u.startswith("ws"))
 c.JupyterHub.load_groups = {"workshop": {"users": participants},
                             "instructors": {"users": ["alice"]}}
+# The course material is a folder here; FUNICULAR_WORKSHOP_MATERIAL may name an
+# object-store prefix instead (tests: swift://CONTAINER/PREFIX/ in alice's account),
+# which the hub fetches into material_cache_dir once for the room
 c.FunicularSpawner.workshops = {"hpc101": {
     "group": "workshop", "instructors": "instructors", "display_name": "HPC 101 (workshop)",
     "reservation": "workshop", "account": "workshop", "partition": "training",
     "cpus": 1, "memory_mb": 768, "minutes": 180, "image": "notebook",
-    "material": str(box / "courses/hpc101"), "material_dir": "hpc101"}}
+    "material": os.environ.get("FUNICULAR_WORKSHOP_MATERIAL", str(box / "courses/hpc101")),
+    "material_owner": "alice",
+    "material_dir": os.environ.get("FUNICULAR_WORKSHOP_MATERIAL_DIR", "hpc101")}}
+c.FunicularSpawner.material_cache_dir = os.environ.get(
+    "FUNICULAR_MATERIAL_CACHE", str(box / "courses/.fetched"))
+c.FunicularSpawner.material_refresh = float(os.environ.get("FUNICULAR_MATERIAL_REFRESH", "60"))
 c.JupyterHub.spawner_class = "funicular"
 c.JupyterHub.template_paths = [funicular.spawner.TEMPLATES]
 c.JupyterHub.template_vars = {"funicular_last_ends": funicular.spawner.last_ends,

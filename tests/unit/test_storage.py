@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from funicular.core.errors import SpecError
-from funicular.core.storage import StoreCredentials, endpoints, parse
+from funicular.core.storage import StoreCredentials, endpoints, mirror, parse
 from funicular.core.storage import checksum as ck
 from funicular.core.storage.journal import Journal
 from funicular.core.storage.transfer import plan, run
@@ -194,3 +194,17 @@ def test_plan_refuses_what_cannot_be_copied(tmp_path):
     creds = StoreCredentials(swift_auth_url="http://x", swift_user="a:a", swift_key="k")
     with pytest.raises(ValueError, match="does not name an object"):
         plan("swift://c/dir/", str(tmp_path), creds)
+
+
+@pytest.mark.parametrize("key, rel", [
+    ("course/01-welcome.ipynb", "01-welcome.ipynb"),
+    ("course/data/t.csv", "data/t.csv"),
+    ("course/", None),  # the prefix's own folder marker
+    ("course/data/", None),  # a folder marker
+    ("course/.answers.txt", None),  # hidden: not handed out
+    ("course/.ipynb_checkpoints/a.ipynb", None),
+    ("course/a/../../etc/passwd", None),
+    ("course//twice", None),
+])
+def test_what_a_mirror_takes_from_a_prefix(key, rel):
+    assert mirror._relative(key, "course/") == rel

@@ -32,10 +32,24 @@ def test_a_workshop_is_a_profile_on_its_reservation():
     ({"material_dir": "../elsewhere"}, "inside the home"),
     ({"image": "other"}, "image catalog"),
     ({"nodes": 4}, "unknown keys"),
+    ({"material": "swift://courses/hpc101/"}, "needs 'material_owner'"),
+    ({"material": "file:///srv/courses", "material_owner": "alice"}, "a folder, or"),
+    ({"material": "s3://courses/../x/", "material_owner": "alice"}, "'..'"),
+    ({"material": "swift://courses/", "material_owner": "al ice"}, "not a valid user"),
 ])
 def test_bad_workshops_are_refused_at_load(bad, words):
     with pytest.raises(SpecError, match=words):
         load_workshops({"hpc101": {**HPC101, **bad}}, IMAGES)
+
+
+def test_material_from_an_object_store_prefix():
+    (w,) = load_workshops({"hpc101": {**HPC101, "material": "s3://courses/hpc101/",
+                                      "material_owner": "alice"}}, IMAGES).values()
+    loc = w.material_location
+    assert (loc.scheme, loc.container, loc.key) == ("s3", "courses", "hpc101/")
+    assert w.material_owner == "alice"
+    (folder,) = load_workshops({"hpc101": HPC101}, IMAGES).values()
+    assert folder.material_location is None
 
 
 def _spawner(groups):

@@ -1,0 +1,54 @@
+"""Where a workshop's course material is copied from at a participant's start.
+
+A folder on the hub host is used as it is. Material in object storage is fetched by
+the hub into ``material_cache_dir/<workshop>`` (funicular.core.storage.mirror) with the
+store credentials of the workshop's ``material_owner``: once for a room of
+participants (the starts of a burst wait for one fetch), again after
+``material_refresh`` seconds, and if the store cannot be reached, the copy fetched
+last is handed out.
+"""
+
+import asyncio
+import math
+import os
+import time
+
+from funicular.core.storage.mirror import MANIFEST, mirror
+
+from .storage import StorageConfigError, store_credentials
+from .workshops import Workshop
+
+_locks: dict[str, asyncio.Lock] = {}
+_fetched: dict[str, float] = {}  # workshop -> when its copy was last brought in step
+
+
+async def material_source(spawner, workshop: Workshop) -> tuple[str, str]:
+    """The folder to copy from, and a note for the participant ("" if none)."""
+    loc = workshop.material_location
+    if loc is None:
+        return workshop.material, ""
+    root = spawner.material_cache_dir
+    target = os.path.join(root, workshop.name)
+    lock = _locks.setdefault(workshop.name, asyncio.Lock())
+    async with lock:
+        if time.monotonic() - _fetched.get(workshop.name, -math.inf) < spawner.material_refresh:
+            return target, ""
+        try:
+            creds = store_credentials(spawner, workshop.material_owner)
+            if creds is None:
+                raise StorageConfigError(f"no object-store credentials for "
+                                         f"{workshop.material_owner}")
+            os.makedirs(root, mode=0o755, exist_ok=True)
+            os.chmod(root, 0o755)  # participants copy from it, as themselves
+            report = await asyncio.to_thread(mirror, loc, target, creds)
+        except (OSError, ValueError, RuntimeError) as e:
+            if not os.path.exists(os.path.join(target, MANIFEST)):
+                raise RuntimeError(f"{loc}: {e}") from e
+            spawner.log.warning("funicular: %s: the store did not answer (%s); handing "
+                                "out the copy fetched before", loc, e)
+            return target, f"{loc} could not be read; the copy fetched before is used"
+        _fetched[workshop.name] = time.monotonic()
+        spawner.log.info("funicular: workshop %s material from %s: %d fetched, %d removed, "
+                         "%d unchanged", workshop.name, loc, len(report.fetched),
+                         len(report.removed), report.unchanged)
+        return target, ""
