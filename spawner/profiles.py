@@ -39,6 +39,8 @@ class Profile:
             raise SpecError(f"profile {name!r}", f"runtime {runtime!r}, but image {image!r} "
                             f"is for {own!r}")
         runtime = runtime or own
+        if not raw.get("partition"):
+            raise SpecError(f"profile {name!r}", "'partition' is required")
         res = Resources(**{k: raw[k] for k in _KEYS - {"name", "display_name", "image",
                                                        "runtime"} if k in raw})
         return cls(name=name, display_name=str(raw.get("display_name", name)), resources=res,

@@ -66,7 +66,8 @@ def test_the_copy_follows_the_prefix(scheme, course, tmp_path):
 
 async def test_a_store_that_does_not_answer_hands_out_the_last_copy(course, tmp_path):
     workshop = Workshop.from_config("course", {
-        "group": "workshop", "reservation": "workshop", "image": "notebook",
+        "group": "workshop", "reservation": "workshop", "partition": "training",
+        "image": "notebook",
         "material": f"swift://{course}", "material_owner": "alice"},
         {"notebook": str(BOX / "images/notebook")})
     creds = store_credentials("alice")

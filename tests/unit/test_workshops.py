@@ -27,6 +27,7 @@ def test_a_workshop_is_a_profile_on_its_reservation():
 
 @pytest.mark.parametrize("bad, words", [
     ({"reservation": None}, "'reservation' is required"),
+    ({"partition": None}, "'partition' is required"),
     ({"group": "x y"}, "not a valid name"),
     ({"material": "relative/path"}, "absolute"),
     ({"material_dir": "../elsewhere"}, "inside the home"),
