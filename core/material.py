@@ -9,11 +9,12 @@ is deleted) and hands out a pristine copy.
 """
 
 import hashlib
-import json
 import os
 import shutil
 import time
 from dataclasses import dataclass, field
+
+from . import manifest
 
 MANIFEST = ".funicular-material.json"
 
@@ -63,11 +64,7 @@ def sync(source: str, target: str) -> Report:
         raise FileNotFoundError(f"the course material {source} is not a folder here")
     os.makedirs(target, exist_ok=True)
     manifest_path = os.path.join(target, MANIFEST)
-    try:
-        with open(manifest_path) as f:
-            handed_out = json.load(f)
-    except (OSError, ValueError):
-        handed_out = {}
+    handed_out = manifest.load(manifest_path)
     report = Report()
     for rel in _files(source):
         src, dst = os.path.join(source, rel), os.path.join(target, rel)
@@ -86,10 +83,7 @@ def sync(source: str, target: str) -> Report:
                 report.kept.append(rel)
                 continue
         handed_out[rel] = new
-    tmp = manifest_path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(handed_out, f, indent=0, sort_keys=True)
-    os.replace(tmp, manifest_path)
+    manifest.save(manifest_path, handed_out)
     return report
 
 

@@ -9,10 +9,10 @@ ETag of every file, so an unchanged object is not fetched again and one deleted 
 the store goes from the folder too.
 """
 
-import json
 import os
 from dataclasses import dataclass, field
 
+from .. import manifest
 from . import filesystem
 from .credentials import StoreCredentials
 from .journal import Transfer
@@ -65,11 +65,7 @@ def mirror(prefix: Location, target: str, creds: StoreCredentials) -> MirrorRepo
     objects = listing(prefix, creds)
     _folders(target, "")
     manifest_path = os.path.join(target, MANIFEST)
-    try:
-        with open(manifest_path) as f:
-            have = json.load(f)
-    except (OSError, ValueError):
-        have = {}
+    have = manifest.load(manifest_path)
     report = MirrorReport()
     try:
         for rel, tag in sorted(objects.items()):
@@ -90,10 +86,7 @@ def mirror(prefix: Location, target: str, creds: StoreCredentials) -> MirrorRepo
             del have[rel]
             report.removed.append(rel)
     finally:
-        tmp = manifest_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(have, f, indent=1, sort_keys=True)
-        os.replace(tmp, manifest_path)
+        manifest.save(manifest_path, have)
     return report
 
 
