@@ -44,6 +44,9 @@ async def material_source(spawner, workshop: Workshop) -> tuple[str, str]:
         except (OSError, ValueError, RuntimeError) as e:
             if not os.path.exists(os.path.join(target, MANIFEST)):
                 raise RuntimeError(f"{loc}: {e}") from e
+            # the next try after material_refresh, not at every start: a room of starts
+            # must not queue here behind a store that hangs
+            _fetched[workshop.name] = time.monotonic()
             spawner.log.warning("funicular: %s: the store did not answer (%s); handing "
                                 "out the copy fetched before", loc, e)
             return target, f"{loc} could not be read; the copy fetched before is used"

@@ -90,7 +90,8 @@ class FunicularSpawner(Spawner):
         "/var/cache/funicular/material",
         help="""Where the hub keeps its copy of each workshop's material that lives in
         object storage (one folder per workshop, readable by all: participants copy
-        from it). Fetched once for a room of participants, not once each.""",
+        from it, so its parents must be open to them too). Fetched once for a room of
+        participants, not once each.""",
     ).tag(config=True)
 
     material_refresh = Float(

@@ -91,6 +91,11 @@ async def test_a_store_that_does_not_answer_hands_out_the_last_copy(course, tmp_
     source, note = await material.material_source(spawner, workshop)
     assert source == str(tmp_path / "cache/course")
     assert "could not be read" in note and f"swift://{course}" in note
+    # within material_refresh of that failure, starts do not ask the store again
+    spawner.material_refresh = 3600
+    assert await material.material_source(spawner, workshop) == (source, "")
+    assert len(asked) == 2
+    spawner.material_refresh = 0
 
     empty = types.SimpleNamespace(**{**vars(spawner), "material_cache_dir": str(
         tmp_path / "never-fetched")})
