@@ -123,7 +123,11 @@ class Hub:
         }
         log = open(self.dir / "jupyterhub.log", "a")
         self.proc = subprocess.Popen(
-            [str(VENV / "bin/jupyterhub"), "-f", str(self.config)],
+            # SIGINT as it should be, whatever the tests inherited (a background job
+            # ignores it): JupyterHub stops its services with it, and one that ignored
+            # it kept the hub's shutdown waiting for 30 s
+            ["env", "--default-signal=INT", str(VENV / "bin/jupyterhub"), "-f",
+             str(self.config)],
             cwd=self.dir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
 

@@ -66,8 +66,11 @@ hub_start() {
   done
   if ! alive "$dir/jupyterhub.pid" jupyterhub; then
     rm -f "$dir/jupyterhub.pid"
-    # exec all the way down: the pid we record is the hub's own
-    ( cd "$dir" && umask 077 && exec nohup env FUNICULAR_BOX="$BOX" FUNICULAR_HUB_DIR="$dir" \
+    # exec all the way down: the pid we record is the hub's own. A background job
+    # starts with SIGINT ignored, and the hub's services would inherit that: JupyterHub
+    # stops them with SIGINT, and an idle-culler that ignored it outlived `down`
+    ( cd "$dir" && umask 077 && exec nohup env --default-signal=INT \
+        FUNICULAR_BOX="$BOX" FUNICULAR_HUB_DIR="$dir" \
         FUNICULAR_CHP="$BOX/chp/node_modules/.bin/configurable-http-proxy" \
         FUNICULAR_HUB_PORT="$HUB_PORT" FUNICULAR_HUB_API_PORT="$HUB_API_PORT" \
         FUNICULAR_PROXY_API_PORT="$PROXY_API_PORT" FUNICULAR_HUB_IP="$HOSTIP" "${knobs[@]}" \

@@ -229,6 +229,10 @@ slurm_daemons() {
     SLURM_JWT=daemon nohup /usr/sbin/slurmrestd -a rest_auth/jwt -s openapi/v0.0.38,openapi/dbv0.0.38 \
       -u slurmrestd 127.0.0.1:$REST_PORT "$HOSTIP:$REST_PORT" >> "$S/log/slurmrestd.log" 2>&1 < /dev/null &
     echo $! > "$S/run/slurmrestd.pid"
+    # with the nodes' jobs, at their weight: slurmrestd 22.05 can spin on a connection it
+    # closed ("poll error ... Bad file descriptor"), and at full weight it then takes a
+    # whole core from the notebooks (seen in a test run)
+    [ -z "$cg" ] || echo $! > "$cg/cgroup.procs"
     say "slurmrestd started on 127.0.0.1:$REST_PORT and $HOSTIP:$REST_PORT (the nodes)"
   fi
 }
