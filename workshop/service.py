@@ -161,9 +161,9 @@ def make_app(workshop: Workshop, prefix: str) -> web.Application:
 
 
 def _end_with_the_hub() -> None:
-    """JupyterHub leaves its managed services running when it stops (seen with
-    cleanup_servers off): the kernel ends this one with its parent, the hub
-    (PR_SET_PDEATHSIG), so that no orphan holds the port for the next hub."""
+    """A hub that ends without stopping its services (killed, or one that waited too
+    long for them) leaves them running: the kernel ends this one with its parent, the
+    hub (PR_SET_PDEATHSIG), so that no orphan holds the port for the next hub."""
     import ctypes
     import signal
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
