@@ -34,13 +34,17 @@ class Location:
         """The last segment: what a copy into a folder calls it."""
         return self.key.rstrip("/").rsplit("/", 1)[-1] or self.container
 
+    @property
+    def prefix(self) -> str:
+        """The key as a folder: what the keys of objects inside it start with."""
+        return self.key if not self.key or self.key.endswith("/") else self.key + "/"
+
     def child(self, name: str) -> "Location":
         if self.scheme == "file":
             return parse(f"file://{self.key.rstrip('/')}/{name}")
         if not self.container:
             return parse(f"{self.scheme}://{name}")
-        prefix = self.key if not self.key or self.key.endswith("/") else self.key + "/"
-        return parse(f"{self.scheme}://{self.container}/{prefix}{name}")
+        return parse(f"{self.scheme}://{self.container}/{self.prefix}{name}")
 
     def __str__(self) -> str:
         if self.scheme == "file":

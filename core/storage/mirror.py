@@ -44,7 +44,7 @@ def listing(prefix: Location, creds: StoreCredentials) -> dict[str, str]:
     """{path below the prefix: the object's version tag} for every object under it."""
     if not prefix.is_object_store or not prefix.container:
         raise ValueError(f"{prefix} is not a container or a prefix in an object store")
-    key = prefix.key if not prefix.key or prefix.key.endswith("/") else prefix.key + "/"
+    key = prefix.prefix
     fs = filesystem(prefix.scheme, creds)
     found = fs.find(f"{prefix.container}/{key}", detail=True)
     out = {}
