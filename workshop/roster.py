@@ -39,9 +39,9 @@ def rows(users: list[dict], jobs: dict[str, JobInfo]) -> list[dict]:
     return sorted((row(u, jobs) for u in users), key=lambda r: r["name"])
 
 
-def summary(table: list[dict]) -> dict:
+def summary(table: list[dict], note: str = "") -> dict:
     counts: dict[str, int] = {}
     for r in table:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return {"participants": len(table), **counts,
+    return {"participants": len(table), **counts, "note": note,
             "time": datetime.datetime.now().strftime("%H:%M:%S")}

@@ -27,6 +27,7 @@ from tornado.ioloop import IOLoop
 from funicular.core import proc
 from funicular.core.errors import SlurmError
 from funicular.core.slurm import SlurmCLI
+from funicular.core.slurm.jobinfo import JobInfo
 
 from . import roster
 from .hubapi import HubAPI, HubError
@@ -42,17 +43,30 @@ class Workshop:
     def __init__(self, group: str, profile: str | None, hub: HubAPI, slurm: SlurmCLI):
         self.group, self.profile, self.hub, self.slurm = group, profile, hub, slurm
         self._pending: set[asyncio.Task] = set()
+        self._known: dict[str, JobInfo] = {}  # Slurm's last answer, per job
+        self.slurm_note = ""  # why the table shows that last answer, if it does
 
     async def table(self) -> list[dict]:
         users = await self.hub.participants(self.group)
         job_ids = [str(s["state"]["job_id"]) for u in users
                    for s in (u.get("servers") or {}).values()
                    if (s.get("state") or {}).get("job_id")]
+        return roster.rows(users, await self._jobs(job_ids))
+
+    async def _jobs(self, job_ids: list[str]) -> dict[str, JobInfo]:
+        """Slurm's view of the jobs; when slurmctld is too busy to answer (a room of
+        starts), its last answer, said so on the page, rather than a table gone blank."""
         try:
             jobs = await self.slurm.query(job_ids)
-        except SlurmError:
-            jobs = {}  # the page still shows the hub's view
-        return roster.rows(users, jobs)
+        except (SlurmError, TimeoutError) as e:
+            if not self.slurm_note:
+                log.warning("workshop: Slurm did not answer, showing its last answer: %s",
+                            e or "timed out")
+            self.slurm_note = (f"Slurm did not answer at {time.strftime('%H:%M:%S')}; "
+                               "queue state and nodes are as it last said")
+            return {j: self._known[j] for j in job_ids if j in self._known}
+        self._known, self.slurm_note = jobs, ""
+        return jobs
 
     async def start_all(self) -> list[str]:
         """Asks the hub to start every participant without a server, and answers at once:
@@ -125,7 +139,8 @@ class RosterHandler(_Base):
     @web.authenticated
     async def get(self):
         table = await self.workshop.table()
-        self.write_json({"summary": roster.summary(table), "participants": table})
+        self.write_json({"summary": roster.summary(table, self.workshop.slurm_note),
+                         "participants": table})
 
 
 class ActionHandler(_Base):

@@ -39,3 +39,38 @@ def test_rows_say_who_is_where_and_why_waiting():
 def test_a_job_slurm_forgot_still_shows_the_hubs_view():
     (r,) = rows(USERS[1:2], {})
     assert r["status"] == "ready" and r["state"] == "" and r["node"] == ""
+
+
+class _Hub:
+    async def participants(self, group):
+        return USERS
+
+
+class _Slurm:
+    def __init__(self):
+        self.answers = []
+
+    async def query(self, job_ids):
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+async def test_when_slurm_is_too_busy_the_page_keeps_its_last_answer_and_says_so():
+    from funicular.core.errors import SlurmError
+    from funicular.workshop.service import Workshop
+
+    slurm = _Slurm()
+    w = Workshop("workshop", None, _Hub(), slurm)
+    slurm.answers = [{"11": _job("11", "RUNNING", nodes="ws1")},
+                     SlurmError("squeue failed (exit 1): Socket timed out on send/recv"),
+                     TimeoutError(),
+                     {"11": _job("11", "COMPLETING", nodes="ws1")}]
+    assert (await w.table())[0]["node"] == "ws1" and w.slurm_note == ""
+    for _ in range(2):  # a failed squeue, then one that hung
+        ws001 = (await w.table())[0]
+        assert (ws001["state"], ws001["node"]) == ("RUNNING", "ws1")
+        assert "Slurm did not answer" in w.slurm_note
+    ws001 = (await w.table())[0]
+    assert ws001["state"] == "COMPLETING" and w.slurm_note == ""
