@@ -182,7 +182,7 @@ c.JupyterHub.load_roles.extend([
     {"name": "workshop-instructor", "groups": ["instructors"],
      "scopes": ["access:services!service=workshop"]},
     {"name": "workshop-service", "services": ["workshop"],
-     "scopes": ["read:groups!group=workshop", "read:users!group=workshop",
+     "scopes": ["list:users!group=workshop", "read:users!group=workshop",
                 "read:users:activity!group=workshop", "read:servers!group=workshop",
                 "admin:server_state!group=workshop", "servers!group=workshop"]},
 ])

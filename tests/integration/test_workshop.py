@@ -142,3 +142,16 @@ def test_only_instructors_get_in(hub):
     assert r.status_code == 403, r.text
     ws = hub.user_token("ws001")
     assert _service(hub, "POST", "api/end", ws).status_code == 403
+
+
+def test_the_room_is_read_a_page_at_a_time_and_only_the_group(hub):
+    """The service reads participants from the hub's user listing, page by page; with a
+    token that may list everyone (the admin's), it still returns the group only."""
+    import asyncio
+
+    from funicular.workshop.hubapi import HubAPI
+
+    api = HubAPI(hub.url + "hub/api", hub.token)
+    users = asyncio.run(api.participants("workshop", page_size=7))  # 20 of ours: 3+ pages
+    assert sorted(u["name"] for u in users) == PARTICIPANTS
+    assert all("servers" in u for u in users)
