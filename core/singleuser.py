@@ -134,10 +134,6 @@ def main(argv: list[str] | None = None) -> None:
     os.execvp("jupyterhub-singleuser", ["jupyterhub-singleuser", *args])
 
 
-if __name__ == "__main__":
-    main()
-
-
 def report_listening(env: dict[str, str]) -> int:
     """From the running server (its environment): it listens where it was reported.
     The hub then finds it ready at once instead of knocking on its port. Returns the
@@ -148,3 +144,7 @@ def report_listening(env: dict[str, str]) -> int:
     status, _ = report(env["JUPYTERHUB_API_URL"], env.get("JUPYTERHUB_API_TOKEN", ""), host,
                        int(port), context=internal_ssl_context(env), path=LISTENING_PATH)
     return status
+
+
+if __name__ == "__main__":
+    main()
