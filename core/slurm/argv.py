@@ -4,10 +4,7 @@ No shell is involved anywhere: each value is one argv element, and every value
 was validated by the spec it came from.
 """
 
-from collections.abc import Iterable
-
 from ..spec import BatchJob
-from .jobinfo import SQUEUE_FORMAT
 
 
 def sbatch_argv(job: BatchJob, script: str, sbatch: str = "sbatch") -> list[str]:
@@ -49,16 +46,6 @@ def sbatch_argv(job: BatchJob, script: str, sbatch: str = "sbatch") -> list[str]
     return argv
 
 
-def squeue_argv(job_ids: Iterable[str], squeue: str = "squeue") -> list[str]:
-    """One squeue call for many jobs, finished ones included (while slurmctld remembers them)."""
-    ids = [job_id_arg(j) for j in job_ids]
-    if not ids:
-        raise ValueError("squeue_argv needs at least one job id")
-    # --local: this cluster only, which spares slurmctld a federation lookup per call
-    return [squeue, "--local", "--noheader", "--states=all", f"--jobs={','.join(ids)}",
-            f"--format={SQUEUE_FORMAT}"]
-
-
 def scancel_argv(job_id: str, scancel: str = "scancel", signal: str | None = None) -> list[str]:
     argv = [scancel]
     if signal:
@@ -72,6 +59,6 @@ def scancel_argv(job_id: str, scancel: str = "scancel", signal: str | None = Non
 def job_id_arg(job_id: str) -> str:
     """A job id as it may appear in argv or a URL: digits only."""
     job_id = str(job_id)
-    if not job_id.isdigit():
+    if not (job_id.isascii() and job_id.isdigit()):
         raise ValueError(f"bad Slurm job id {job_id!r}")
     return job_id

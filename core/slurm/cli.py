@@ -5,7 +5,6 @@ Slurm itself enforces who may do what; status queries run as the caller and ask
 for many jobs in one call.
 """
 
-import datetime
 import re
 from collections.abc import Iterable
 
@@ -13,7 +12,8 @@ from .. import proc
 from ..become import as_user
 from ..errors import SlurmError
 from ..spec import BatchJob
-from .argv import job_id_arg, sbatch_argv, scancel_argv, squeue_argv
+from . import jobjson
+from .argv import job_id_arg, sbatch_argv, scancel_argv
 from .cluster import (
     Association,
     Node,
@@ -22,7 +22,7 @@ from .cluster import (
     parse_associations,
     parse_oneliners,
 )
-from .jobinfo import JobInfo, QueuedJob, parse_squeue
+from .jobinfo import JobInfo, QueuedJob
 
 _SHOWABLE = ("partition", "node", "reservation")
 
@@ -53,23 +53,33 @@ class SlurmCLI:
             raise SlurmError(f"sbatch failed (exit {res.returncode}): {res.stderr.strip()}")
         return job_id
 
+    async def _jobs(self, job_ids: Iterable[str] = ()) -> list[dict]:
+        """Job records from ``squeue --json``: every field in its place, whatever
+        characters users put into job names and comments. Slurm 22.05 lists every
+        job it remembers whatever is asked; later releases honour ``--jobs``."""
+        argv = [self.squeue, "--json", "--local", "--states=all"]
+        ids = [job_id_arg(j.split("_")[0]) for j in job_ids]
+        if ids:
+            argv.append(f"--jobs={','.join(sorted(set(ids)))}")
+        res = await proc.run(argv, timeout=self.timeout, env=proc.which_env())
+        if res.returncode != 0:
+            # squeue lists the jobs it knows and fails only when it knows none of them
+            if ids and "Invalid job id" in res.stderr:
+                return []
+            raise SlurmError(f"squeue failed (exit {res.returncode}): {res.stderr.strip()}")
+        return jobjson.parse(res.stdout)
+
     async def query(self, job_ids: Iterable[str]) -> dict[str, JobInfo]:
-        """State of the given jobs. Jobs Slurm no longer knows are absent from the result.
+        """State of the given jobs, and only of them. Jobs Slurm no longer knows are
+        absent from the result.
 
         Raises SlurmError when the controller cannot be asked, so that callers never
         mistake an unreachable controller for a job that is gone.
         """
-        ids = sorted(set(job_ids))
+        ids = sorted({str(j) for j in job_ids})
         if not ids:
             return {}
-        res = await proc.run(squeue_argv(ids, self.squeue), timeout=self.timeout,
-                             env=proc.which_env())
-        if res.returncode != 0:
-            # squeue lists the jobs it knows and fails only when it knows none of them
-            if "Invalid job id" in res.stderr:
-                return {}
-            raise SlurmError(f"squeue failed (exit {res.returncode}): {res.stderr.strip()}")
-        return parse_squeue(res.stdout)
+        return jobjson.select(await self._jobs(ids), ids)
 
     async def cancel(self, job_id: str, *, user: str, signal: str | None = None) -> None:
         argv = as_user(self.become, user) + scancel_argv(job_id, self.scancel, signal)
@@ -80,14 +90,17 @@ class SlurmCLI:
                              f"{res.stderr.strip()}")
 
     async def describe(self, job_id: str) -> dict[str, str]:
-        """``scontrol show job`` as a dict (state, reason, exit code, times, nodes...);
-        empty when slurmctld no longer remembers the job."""
-        res = await proc.run([self.scontrol, "show", "job", "--oneliner", job_id_arg(job_id)],
-                             timeout=self.timeout, env=proc.which_env())
-        if res.returncode != 0:
+        """State, reason, exit code, times and nodes of a job, as ``scontrol show job``
+        names them (from squeue's JSON: scontrol's text has the user's comment among
+        the fields); empty when slurmctld no longer remembers the job."""
+        try:
+            jobs = await self._jobs([job_id])
+        except SlurmError:
             return {}
-        # values never contain spaces for the fields we read; Command= etc. may, harmlessly
-        return dict(re.findall(r"(\w+)=(\S*)", res.stdout))
+        for j in jobs:
+            if jobjson.job_id(j) == str(job_id):
+                return jobjson.describe_job(j)
+        return {}
 
     async def cancelled_by(self, job_id: str) -> int | None:
         """uid that cancelled the job, from accounting ("CANCELLED by 0"); None if unknown."""
@@ -114,21 +127,7 @@ class SlurmCLI:
 
     async def active_jobs(self) -> list[QueuedJob]:
         """Every pending, running or suspended job of the cluster (one squeue)."""
-        res = await proc.run([self.squeue, "--noheader", "--states=PD,CF,R,S",
-                              "--format=%i|%u|%V|%j|%k"], timeout=self.timeout,
-                             env=proc.which_env())
-        if res.returncode != 0:
-            raise SlurmError(f"squeue failed (exit {res.returncode}): {res.stderr.strip()}")
-        jobs = []
-        for line in res.stdout.splitlines():
-            parts = [p.strip() for p in line.split("|", 4)]
-            if len(parts) == 5:
-                try:
-                    submitted = datetime.datetime.fromisoformat(parts[2]).timestamp()
-                except ValueError:
-                    submitted = None
-                jobs.append(QueuedJob(parts[0], parts[1], submitted, parts[3], parts[4]))
-        return jobs
+        return jobjson.queued(await self._jobs())
 
     async def show(self, kind: str) -> list[dict[str, str]]:
         """``scontrol show partition|node|reservation``: one dict per object."""

@@ -2,9 +2,6 @@
 
 from dataclasses import dataclass
 
-# id|state|reason|batch host|nodes|start|end|user|name  (name last: it is the only free-form field)
-SQUEUE_FORMAT = "%i|%T|%r|%B|%N|%S|%e|%u|%j"
-
 # States in which the job still holds, or waits for, an allocation.
 ACTIVE_STATES = frozenset({
     "PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED",
@@ -13,9 +10,6 @@ ACTIVE_STATES = frozenset({
 })
 WAITING_STATES = frozenset({"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED",
                             "RESV_DEL_HOLD", "SPECIAL_EXIT", "CONFIGURING"})
-
-_NONE = {"", "(null)", "n/a", "N/A", "None", "Unknown", "NONE"}
-
 
 @dataclass(frozen=True)
 class JobInfo:
@@ -51,25 +45,3 @@ class QueuedJob:
     submitted: float | None  # Unix time
     name: str
     comment: str
-
-
-def _opt(value: str) -> str | None:
-    return None if value.strip() in _NONE else value.strip()
-
-
-def parse_squeue(text: str) -> dict[str, JobInfo]:
-    """Parse output of ``squeue --format=SQUEUE_FORMAT``; unknown lines are skipped."""
-    jobs: dict[str, JobInfo] = {}
-    for line in text.splitlines():
-        parts = line.split("|", 8)
-        if len(parts) != 9 or not parts[0].strip():
-            continue
-        job_id, state, reason, host, nodes, start, end, user, name = parts
-        # squeue prints "CANCELLED by 0" for some states; keep the state word only
-        state = state.strip().split()[0] if state.strip() else "UNKNOWN"
-        jobs[job_id.strip()] = JobInfo(
-            job_id=job_id.strip(), state=state, reason=_opt(reason), batch_host=_opt(host),
-            nodes=_opt(nodes), start_time=_opt(start), end_time=_opt(end),
-            user=user.strip(), name=name.strip(),
-        )
-    return jobs

@@ -6,12 +6,11 @@ the cluster's HS256 key, so Slurm applies the user's own permissions, as with
 ``sbatch`` run as the user; ``TokenFile`` uses one token of a Slurm operator
 (SlurmUser) and names the user in ``X-SLURM-USER-NAME``.
 
-Request bodies and response parsing are pure functions (``submit_body``,
-``job_info``...), unit-tested on recorded responses.
+Request bodies and response parsing are pure functions (``submit_body``, and
+``jobjson`` for job records), unit-tested on recorded responses.
 """
 
 import base64
-import dataclasses
 import hashlib
 import hmac
 import inspect
@@ -37,12 +36,12 @@ from .cluster import (
     name_list,
     tres_gpus,
 )
-from .jobinfo import ACTIVE_STATES, WAITING_STATES, JobInfo, QueuedJob
+from .jobinfo import JobInfo, QueuedJob
+from .jobjson import NO_VALUE as _NO_VALUE
+from .jobjson import describe_job, queued, select
+from .jobjson import iso as _iso
 
 API = "v0.0.38"
-_NO_VALUE = 4294967294  # Slurm's NO_VAL / INFINITE in 32-bit fields
-# jobs that hold or wait for an allocation: what the orphan sweep looks at
-_QUEUED_STATES = (WAITING_STATES | {"RUNNING", "SUSPENDED"}) & ACTIVE_STATES
 
 
 class JWTSigner:
@@ -148,22 +147,8 @@ def submit_body(job: BatchJob, env: dict[str, str]) -> dict:
     return {"job": desc, "script": batch_script(job.warn_signal)}
 
 
-def _iso(epoch) -> str | None:
-    if not isinstance(epoch, int) or epoch <= 0 or epoch >= _NO_VALUE:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(epoch))
-
-
 def _opt(value) -> str | None:
     return None if value in (None, "", "None", "(null)") else str(value)
-
-
-def job_info(j: dict) -> JobInfo:
-    return JobInfo(job_id=str(j.get("job_id")), state=str(j.get("job_state") or "UNKNOWN"),
-                   reason=_opt(j.get("state_reason")), batch_host=_opt(j.get("batch_host")),
-                   nodes=_opt(j.get("nodes")), start_time=_iso(j.get("start_time")),
-                   end_time=_iso(j.get("end_time")), user=str(j.get("user_name") or ""),
-                   name=str(j.get("name") or ""))
 
 
 def accounting_record(j: dict) -> dict[str, str]:
@@ -180,20 +165,6 @@ def accounting_record(j: dict) -> dict[str, str]:
             "ExitCode": f"{rc or 0}:{sig or 0}" if isinstance(rc, int) or sig else "",
             "Start": _iso(t.get("start")) or "", "End": _iso(t.get("end")) or "",
             "NodeList": str(j.get("nodes") or "")}
-
-
-def describe_job(j: dict) -> dict[str, str]:
-    """The keys of ``scontrol show job`` that the spawner reads, from a REST job."""
-    code = j.get("exit_code")
-    exit_code = f"{(code >> 8) & 0xFF}:{code & 0x7F}" if isinstance(code, int) else ""
-    limit = j.get("time_limit")
-    return {k: v for k, v in {
-        "JobState": j.get("job_state"), "Reason": _opt(j.get("state_reason")),
-        "ExitCode": exit_code, "EndTime": _iso(j.get("end_time")),
-        "TimeLimit": f"{limit // 60:02d}:{limit % 60:02d}:00" if isinstance(limit, int)
-        and limit < _NO_VALUE else None,
-        "BatchHost": _opt(j.get("batch_host")), "NodeList": _opt(j.get("nodes")),
-    }.items() if v}
 
 
 def _minutes(value) -> int | None:
@@ -304,18 +275,7 @@ class SlurmREST:
         if not ids:
             return {}
         data = await self._call("GET", f"/slurm/{API}/jobs")
-        out = {}
-        for j in data.get("jobs") or []:
-            info = job_info(j)
-            parent = str(j.get("array_job_id") or "")
-            if parent in ids and parent != "0":  # a task (the last one has the array's id)
-                task = j.get("array_task_id")
-                key = f"{parent}_{task}" if isinstance(task, int) and task < _NO_VALUE \
-                    else f"{parent}_[{j.get('array_task_string') or ''}]"
-                out[key] = dataclasses.replace(info, job_id=key)
-            elif info.job_id in ids:
-                out[info.job_id] = info
-        return out
+        return select([j for j in data.get("jobs") or [] if isinstance(j, dict)], ids)
 
     async def accounting(self, job_id: str) -> list[dict[str, str]]:
         """What slurmdbd kept of a job (and each task of an array): JobID, State,
@@ -359,10 +319,7 @@ class SlurmREST:
 
     async def active_jobs(self) -> list[QueuedJob]:
         data = await self._call("GET", f"/slurm/{API}/jobs")
-        return [QueuedJob(str(j.get("job_id")), str(j.get("user_name") or ""),
-                          j.get("submit_time") or None, str(j.get("name") or ""),
-                          str(j.get("comment") or ""))
-                for j in data.get("jobs") or [] if j.get("job_state") in _QUEUED_STATES]
+        return queued(j for j in data.get("jobs") or [] if isinstance(j, dict))
 
     async def partitions(self) -> list[Partition]:
         data = await self._call("GET", f"/slurm/{API}/partitions")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from funicular.core.errors import SlurmError
-from funicular.core.slurm import rest
+from funicular.core.slurm import jobjson, rest
 from funicular.core.spec import BatchJob, Resources
 
 DATA = json.loads((Path(__file__).parent / "data" / "slurmrestd.json").read_text())
@@ -73,10 +73,10 @@ def test_signer_reuses_tokens_and_keeps_them_out_of_anything_but_headers(tmp_pat
 
 def test_job_info_and_describe_from_a_recorded_job():
     j = DATA["job"]
-    info = rest.job_info(j)
+    info = jobjson.job_info(j)
     assert info.job_id == "588" and info.running and info.batch_host == "mc1"
     assert info.reason is None and info.user == "alice" and info.start_time.startswith("20")
-    d = rest.describe_job({**j, "job_state": "FAILED", "exit_code": 256 * 3})
+    d = jobjson.describe_job({**j, "job_state": "FAILED", "exit_code": 256 * 3})
     assert d["JobState"] == "FAILED" and d["ExitCode"] == "3:0" and d["TimeLimit"] == "00:01:00"
 
 
