@@ -6,11 +6,15 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from .api import AUTH_RESOURCE, authorized
 from .runtime_info import runtime_info
 
 
 class InfoHandler(APIHandler):
+    auth_resource = AUTH_RESOURCE
+
     @web.authenticated
+    @authorized
     def get(self):
         self.finish(json.dumps(runtime_info()))
 

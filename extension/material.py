@@ -10,7 +10,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
-from .api import ApiHandler
+from .api import ApiHandler, authorized
 
 
 def _dir() -> str:
@@ -22,6 +22,7 @@ def _dir() -> str:
 
 class MaterialHandler(ApiHandler):
     @web.authenticated
+    @authorized
     def get(self):
         path = _dir()
         self.finish(json.dumps({"dir": path, "present": os.path.isdir(path)}))
@@ -29,6 +30,7 @@ class MaterialHandler(ApiHandler):
 
 class ResetHandler(ApiHandler):
     @web.authenticated
+    @authorized
     async def post(self):
         _dir()
         url = os.environ["JUPYTERHUB_API_URL"].rstrip("/") + "/funicular/material/reset"

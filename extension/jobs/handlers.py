@@ -22,7 +22,8 @@ from tornado.iostream import StreamClosedError
 
 from funicular.core.errors import SlurmError, SpecError
 
-from ..api import KEEPALIVE, ApiHandler, SpecHTTPError
+from ..api import KEEPALIVE, ApiHandler, SpecHTTPError, authorized
+from .store import JobStoreError
 
 _ID = r"(j[0-9a-f]{12})"
 
@@ -36,11 +37,22 @@ class _JobsHandler(ApiHandler):
                                 or "jobs are not configured for this server")
         return service
 
-    def _job(self, job_id: str):
-        rec = self.jobs.get(job_id)
+    async def _job(self, job_id: str):
+        rec = await self.jobs.get(job_id)
         if rec is None:
             raise web.HTTPError(404, f"no job {job_id}")
         return rec
+
+    def write_error(self, status_code, **kwargs):
+        """A store that cannot be read or written is the server's trouble, not the
+        request's: 503 with what the store said, wherever it happened."""
+        exc = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(exc, JobStoreError):
+            self.clear()  # a 500's headers and reason
+            self.set_status(503)
+            kwargs["exc_info"] = (web.HTTPError, web.HTTPError(503, str(exc)), None)
+            status_code = 503
+        super().write_error(status_code, **kwargs)
 
     def _int_arg(self, name: str, lo: int = 0, hi: int = 1 << 62) -> int | None:
         raw = self.get_argument(name, None)
@@ -53,10 +65,13 @@ class _JobsHandler(ApiHandler):
 
 class JobsHandler(_JobsHandler):
     @web.authenticated
-    def get(self):
-        self.finish(json.dumps({"jobs": [self.jobs.describe(r) for r in self.jobs.jobs()]}))
+    @authorized
+    async def get(self):
+        jobs = self.jobs
+        self.finish(json.dumps({"jobs": [jobs.describe(r) for r in await jobs.jobs()]}))
 
     @web.authenticated
+    @authorized
     async def post(self):
         body = self.json_body()
         try:
@@ -65,12 +80,16 @@ class JobsHandler(_JobsHandler):
             raise SpecHTTPError(e) from None
         except SlurmError as e:
             raise web.HTTPError(502, f"the scheduler refused the job: {e}") from None
+        except OSError as e:  # the job's directory or stage files: nothing was submitted
+            raise web.HTTPError(503, f"the job's directory could not be written: {e}") \
+                from None
         self.set_status(201)
         self.finish(json.dumps(self.jobs.describe(rec)))
 
 
 class SiteHandler(_JobsHandler):
     @web.authenticated
+    @authorized
     def get(self):
         site = self.jobs.site
         self.finish(json.dumps({
@@ -81,14 +100,16 @@ class SiteHandler(_JobsHandler):
 
 class JobHandler(_JobsHandler):
     @web.authenticated
-    def get(self, job_id):
-        self.finish(json.dumps(self.jobs.describe(self._job(job_id))))
+    @authorized
+    async def get(self, job_id):
+        self.finish(json.dumps(self.jobs.describe(await self._job(job_id))))
 
 
 class CancelHandler(_JobsHandler):
     @web.authenticated
+    @authorized
     async def post(self, job_id):
-        self._job(job_id)
+        await self._job(job_id)
         try:
             rec = await self.jobs.cancel(job_id)
         except SlurmError as e:
@@ -99,15 +120,17 @@ class CancelHandler(_JobsHandler):
 
 class OutputsHandler(_JobsHandler):
     @web.authenticated
-    def get(self, job_id):
-        rec = self._job(job_id)
+    @authorized
+    async def get(self, job_id):
+        rec = await self._job(job_id)
         self.finish(json.dumps({"dir": rec.dir, "files": self.jobs.outputs(rec)}))
 
 
 class LogsHandler(_JobsHandler):
     @web.authenticated
+    @authorized
     async def get(self, job_id):
-        rec = self._job(job_id)
+        rec = await self._job(job_id)
         offset = self._int_arg("offset") or 0
         task = self._int_arg("task", 0, 1 << 20)
         tail = self._int_arg("tail", 0, 100000)
@@ -127,12 +150,12 @@ class LogsHandler(_JobsHandler):
                     idle = 0.0
                 if chunk["final"] and not chunk["data"]:
                     await self.send("end", {"offset": chunk["offset"],
-                                            "state": self.jobs.get(job_id).state})
+                                            "state": rec.state})
                     break
                 if not chunk["data"]:
                     await asyncio.sleep(0.5)
                     idle += 0.5
-                rec = self.jobs.get(job_id)
+                rec = await self._job(job_id)
                 chunk = await self.jobs.read_log(rec, chunk["offset"], task)
         except StreamClosedError:
             return
@@ -141,10 +164,13 @@ class LogsHandler(_JobsHandler):
 
 class EventsHandler(_JobsHandler):
     @web.authenticated
+    @authorized
     async def get(self):
         service = self.jobs
-        await self.follow(service.changes,
-                          {"jobs": [service.describe(r) for r in service.jobs()]})
+
+        async def snapshot():
+            return {"jobs": [service.describe(r) for r in await service.jobs()]}
+        await self.follow(service.changes, snapshot)
 
 
 def setup_handlers(web_app) -> None:

@@ -4,6 +4,13 @@ One poll loop per server asks the backend about all unfinished jobs in one call
 (every ``poll_interval`` seconds while any is unfinished, soon after a submit or
 cancel, rarely when all are done), stores what changed and pushes each change to
 every listener of the change stream: widgets and pages never poll Slurm.
+
+The store can fail to take a write (a full home, an I/O error). Before the scheduler
+has the job, that fails the submit and undoes it: no record, no job directory, no
+copy of the user's store keys. Once the scheduler has it, the record (with its Slurm
+id) is kept in memory, shown and polled, and written when the store takes writes
+again; a record a stopped server left SUBMITTING without a Slurm id is failed after
+``SUBMIT_GRACE``, saying how to find the job if it did reach the scheduler.
 """
 
 import asyncio
@@ -12,6 +19,7 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import time
 
 from funicular.core import envfile
@@ -22,11 +30,14 @@ from funicular.core.jobs.build import STAGE_CREDENTIALS, STAGE_SPEC, stage_spec
 from ..changes import ChangeStream
 from .backends.base import JobBackend
 from .states import summarize
-from .store import JobRecord, JobStore, new_id
+from .store import JobRecord, JobStore, JobStoreError, new_id
 
 log = logging.getLogger("funicular.jobs")
 LOG_CHUNK = 1 << 20  # at most this much of a log per request
 EXIT_CODE_WAIT = 60.0  # seconds after its end that a job's exit code is looked for
+# seconds after which a SUBMITTING record that no submit of this server holds is
+# failed: longer than any submit takes, and than another server of the same user's
+SUBMIT_GRACE = 600.0
 
 
 class JobService:
@@ -45,15 +56,18 @@ class JobService:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.polls = 0
+        self._submitting: set[str] = set()  # ids whose submit is in flight here
+        self._unsaved: dict[str, JobRecord] = {}  # newer than the store: not written yet
 
     # ------------------------------------------------------------------ requests
     async def submit(self, body: object) -> JobRecord:
         """Validate, build, then submit. A SpecError changes nothing; a scheduler
-        that refuses leaves a record in SUBMIT_FAILED with its words."""
+        that refuses leaves a record in SUBMIT_FAILED with its words; a store that takes
+        no write before the submit (JobStoreError) leaves nothing at all."""
         req = from_json(body)
         after_ok = []
         for ref in req.after:
-            dep = self.store.get(ref)
+            dep = await self.get(ref)
             if dep is None or not dep.backend_id:
                 raise SpecError("after", f"{ref!r} is none of your submitted jobs")
             if dep.backend != self.backend.name:
@@ -69,20 +83,37 @@ class JobService:
         if (req.stage_in or req.stage_out) and not self.store_env:
             raise SpecError("stage_in" if req.stage_in else "stage_out",
                             "the hub handed no object-store credentials to this server")
-        os.makedirs(self.path(rec), mode=0o700)
-        if req.stage_in or req.stage_out:
-            self._write_stage(rec, req)
-        self.store.put(rec)
+        self._submitting.add(rec.id)
         try:
-            rec.backend_id = await self.backend.submit(job)
-        except (SlurmError, OSError, TimeoutError) as e:
-            rec.state, rec.error = "SUBMIT_FAILED", str(e)
-            self._changed(rec)
-            raise SlurmError(str(e)) from None
+            await self._prepare(rec, req)
+            try:
+                rec.backend_id = await self.backend.submit(job)
+            except Exception as e:  # (cancelled: unknown; SUBMIT_GRACE settles it)
+                rec.state, rec.error = "SUBMIT_FAILED", str(e) or type(e).__name__
+                await self._changed(rec)  # final: the store keys go too
+                if isinstance(e, SlurmError | OSError | TimeoutError):
+                    raise SlurmError(str(e)) from None
+                raise
+        finally:
+            self._submitting.discard(rec.id)
         rec.state = "PENDING"
-        self._changed(rec)
+        await self._changed(rec)  # the scheduler has it: in memory if the store is full
         self.hurry()
         return rec
+
+    async def _prepare(self, rec: JobRecord, req) -> None:
+        """The job's directory, its stage files and its SUBMITTING record; on any
+        failure none of them is left (the scheduler has not seen the job yet)."""
+        os.makedirs(self.path(rec), mode=0o700)
+        try:
+            if req.stage_in or req.stage_out:
+                self._write_stage(rec, req)
+            await self.store.put(rec)
+        except BaseException:
+            with contextlib.suppress(OSError):  # first: the keys must go even if the rest stays
+                os.unlink(self.path(rec, STAGE_CREDENTIALS))
+            shutil.rmtree(self.path(rec), ignore_errors=True)  # made just now, by us
+            raise
 
     def _write_stage(self, rec: JobRecord, req) -> None:
         """The stage spec and the user's store keys (0600, removed when the job ends)."""
@@ -115,14 +146,24 @@ class JobService:
             d["staging"] = staging
         return d
 
-    def jobs(self) -> list[JobRecord]:
-        return self.store.recent()
+    async def jobs(self, limit: int = 500) -> list[JobRecord]:
+        """Newest first: the store's records, and those it did not take yet."""
+        recs = {r.id: r for r in await self.store.recent(limit)}
+        recs.update(self._unsaved)
+        return sorted(recs.values(), key=lambda r: -r.submitted)[:limit]
 
-    def get(self, job_id: str) -> JobRecord | None:
-        return self.store.get(job_id)
+    async def get(self, job_id: str) -> JobRecord | None:
+        if job_id in self._unsaved:
+            return self._unsaved[job_id]
+        return await self.store.get(job_id)
+
+    async def _unfinished(self) -> list[JobRecord]:
+        recs = {r.id: r for r in await self.store.unfinished()}
+        recs.update(self._unsaved)
+        return [r for r in recs.values() if not r.final]
 
     async def cancel(self, job_id: str) -> JobRecord | None:
-        rec = self.store.get(job_id)
+        rec = await self.get(job_id)
         if rec is None or rec.final or not rec.backend_id:
             return rec
         await self.backend.cancel(rec.backend_id)
@@ -188,12 +229,48 @@ class JobService:
         return out
 
     # ------------------------------------------------------------------ change stream
-    def _changed(self, rec: JobRecord) -> None:
-        self.store.put(rec)
+    async def _changed(self, rec: JobRecord) -> None:
+        """Store and announce a record's new state. A store that takes no write keeps
+        the record in memory (shown, polled, written later): the scheduler's word is
+        never lost for a full disk."""
         if rec.final:  # a job that never ran leaves the store keys behind: not for long
             with contextlib.suppress(OSError):
                 os.unlink(self.path(rec, STAGE_CREDENTIALS))
+        try:
+            await self.store.put(rec)
+        except JobStoreError as e:
+            if rec.id not in self._unsaved:
+                log.warning("job %s (%s): not written, kept in memory until the store "
+                            "takes it: %s", rec.id, rec.state, e)
+            self._unsaved[rec.id] = rec
+        else:
+            self._unsaved.pop(rec.id, None)
         self.changes.publish({"type": "job", "job": self.describe(rec), "time": time.time()})
+
+    async def _flush(self) -> None:
+        """Write the records the store did not take before; stop at the first refusal."""
+        for rec in list(self._unsaved.values()):
+            try:
+                await self.store.put(rec)
+            except JobStoreError:
+                return
+            if self._unsaved.get(rec.id) is rec:
+                del self._unsaved[rec.id]
+                log.info("job %s (%s): written to the store", rec.id, rec.state)
+
+    async def _settle_lost_submits(self, recs: list[JobRecord]) -> None:
+        """SUBMITTING without a Slurm id, and no submit here: a server stopped between
+        the record and the scheduler's answer. Fail it, saying how to find the job."""
+        now = time.time()
+        for rec in recs:
+            if (rec.state == "SUBMITTING" and not rec.backend_id
+                    and rec.id not in self._submitting and now - rec.submitted > SUBMIT_GRACE):
+                rec.state = "SUBMIT_FAILED"
+                rec.error = ("the notebook server stopped before the scheduler's answer was "
+                             "recorded; if the job reached it, its comment is "
+                             f"'funicular job {rec.id}' (squeue/sacct --format=JobID,Comment)")
+                log.warning("job %s: %s", rec.id, rec.error)
+                await self._changed(rec)
 
     # ------------------------------------------------------------------ polling
     def hurry(self) -> None:
@@ -211,6 +288,7 @@ class JobService:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        await self._flush()  # a last try: what is left was logged as not written
 
     async def _run(self) -> None:
         while True:
@@ -230,7 +308,8 @@ class JobService:
     async def poll(self) -> bool:
         """One look at every unfinished job; True while any is unfinished, or has
         ended in the last minute without an exit code from accounting yet."""
-        late = self.store.without_exit_code(since=time.time() - EXIT_CODE_WAIT)
+        await self._flush()
+        late = await self.store.without_exit_code(since=time.time() - EXIT_CODE_WAIT)
         for rec in late:
             try:
                 acct = summarize(await self.backend.accounting(rec.backend_id))
@@ -239,10 +318,12 @@ class JobService:
                 continue
             if acct.exit_code and acct.state == rec.state:
                 rec.exit_code = acct.exit_code
-                self._changed(rec)
-        recs = [r for r in self.store.unfinished() if r.backend_id]
+                await self._changed(rec)
+        unfinished = await self._unfinished()
+        await self._settle_lost_submits(unfinished)
+        recs = [r for r in unfinished if r.backend_id]
         if not recs:
-            return bool(late)
+            return bool(late or self._unsaved)
         self.polls += 1
         states = await self.backend.states([r.backend_id for r in recs])
         updates = []
@@ -261,7 +342,7 @@ class JobService:
                          rec.state, new[0])
             (rec.state, rec.reason, rec.nodes, rec.started, rec.ended, rec.exit_code,
              rec.expected_start, rec.tasks) = new
-            self._changed(rec)
+            await self._changed(rec)
         return True
 
     async def _summary(self, rec: JobRecord, tasks) -> tuple | None:

@@ -23,10 +23,11 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from funicular.core.errors import SpecError
+from funicular.core.storage.journal import DamagedRecord
 from funicular.core.storage.stores import StoreError
 
-from ..api import ApiHandler, SpecHTTPError
-from .service import Conflict
+from ..api import ApiHandler, SpecHTTPError, authorized
+from .service import Conflict, UnknownTransfer
 
 _ID = r"([0-9a-f]{12})"
 MAX_SHARE_SECONDS = 7 * 24 * 3600
@@ -42,15 +43,18 @@ class _Handler(ApiHandler):
         return service
 
     async def call(self, fn, *args):
-        """Runs ``fn`` in a thread (store clients block) and maps its errors to HTTP."""
+        """Runs ``fn`` in a thread (store clients and the journal's files block) and maps
+        its errors to HTTP; any other error (a KeyError too) is a 500, not a 404."""
         try:
             return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
         except SpecError as e:
             raise SpecHTTPError(e) from None
-        except KeyError as e:
-            raise web.HTTPError(404, f"no transfer {e.args[0]}") from None
+        except UnknownTransfer as e:
+            raise web.HTTPError(404, f"no transfer {e.tid}") from None
         except Conflict as e:
             raise web.HTTPError(409, str(e)) from None
+        except DamagedRecord as e:  # before ValueError: the server's record, not the request
+            raise web.HTTPError(500, f"the transfer's record is damaged: {e}") from None
         except (ValueError, IsADirectoryError, NotADirectoryError) as e:
             raise web.HTTPError(400, str(e)) from None
         except FileNotFoundError as e:
@@ -69,10 +73,13 @@ class _Handler(ApiHandler):
 
 class TransfersHandler(_Handler):
     @web.authenticated
-    def get(self):
-        self.finish(json.dumps({"transfers": [t.to_json() for t in self.service.transfers()]}))
+    @authorized
+    async def get(self):
+        transfers = await self.call(self.service.transfers)
+        self.finish(json.dumps({"transfers": [t.to_json() for t in transfers]}))
 
     @web.authenticated
+    @authorized
     async def post(self):
         body = self.json_body()
         if isinstance(body, dict) and set(body) - {"src", "dst"}:
@@ -86,13 +93,15 @@ class TransfersHandler(_Handler):
 
 class TransferHandler(_Handler):
     @web.authenticated
-    def get(self, tid):
-        t = self.service.get(tid)
+    @authorized
+    async def get(self, tid):
+        t = await self.call(self.service.get, tid)
         if t is None:
             raise web.HTTPError(404, f"no transfer {tid}")
         self.finish(json.dumps(t.to_json()))
 
     @web.authenticated
+    @authorized
     async def delete(self, tid):
         await self.call(self.service.forget, tid)
         self.set_status(204)
@@ -101,6 +110,7 @@ class TransferHandler(_Handler):
 
 class ActionHandler(_Handler):
     @web.authenticated
+    @authorized
     async def post(self, tid, action):
         fn = {"cancel": self.service.cancel, "resume": self.service.resume}[action]
         t = await self.call(fn, tid)
@@ -110,20 +120,25 @@ class ActionHandler(_Handler):
 
 class EventsHandler(_Handler):
     @web.authenticated
+    @authorized
     async def get(self):
         service = self.service
-        await self.follow(service.changes,
-                          {"transfers": [t.to_json() for t in service.transfers()]})
+
+        async def snapshot():
+            return {"transfers": [t.to_json() for t in await self.call(service.transfers)]}
+        await self.follow(service.changes, snapshot)
 
 
 class StoresHandler(_Handler):
     @web.authenticated
+    @authorized
     def get(self):
         self.finish(json.dumps({"stores": self.service.schemes()}))
 
 
 class LsHandler(_Handler):
     @web.authenticated
+    @authorized
     async def get(self):
         url = self.get_argument("url", "")
         entries = await self.call(self.service.ls, url)
@@ -132,6 +147,7 @@ class LsHandler(_Handler):
 
 class StorageActionHandler(_Handler):
     @web.authenticated
+    @authorized
     async def post(self, action):
         body = self.json_body()
         url = self.field(body, "url")

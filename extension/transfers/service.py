@@ -26,6 +26,15 @@ class Conflict(RuntimeError):
     """The request does not fit the transfer's state (409)."""
 
 
+class UnknownTransfer(LookupError):
+    """No such transfer (404). Its own type: a KeyError from anywhere else is a bug
+    (a 500 that says so), not a missing transfer."""
+
+    def __init__(self, tid: str):
+        super().__init__(tid)
+        self.tid = tid
+
+
 class TransferService:
     def __init__(self, journal: Journal, creds: StoreCredentials, *, part_size: int,
                  concurrency: int, max_running: int = 2, durable: bool = True):
@@ -52,9 +61,10 @@ class TransferService:
         return sorted(self.journal.all(), key=lambda t: -t.created)
 
     def get(self, tid: str) -> Transfer | None:
+        """None if there is no such record; a damaged one raises DamagedRecord."""
         try:
             return self.journal.load(tid)
-        except KeyError:
+        except KeyError:  # Journal's word for "no such record", from load only
             return None
 
     def submit(self, src: object, dst: object) -> Transfer:
@@ -99,7 +109,7 @@ class TransferService:
     def _existing(self, tid: str) -> Transfer:
         t = self.get(tid)
         if t is None:
-            raise KeyError(tid)
+            raise UnknownTransfer(tid)
         return t
 
     def _start(self, t: Transfer) -> None:

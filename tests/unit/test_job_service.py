@@ -5,6 +5,7 @@ tests/integration/test_jobs.py."""
 
 import asyncio
 import os
+import sqlite3
 
 import pytest
 
@@ -27,11 +28,14 @@ class Scheduler(JobBackend):
     def __init__(self):
         super().__init__(SITE, "alice", {})
         self.submitted, self.tasks, self.acct, self.refuse = [], {}, {}, None
+        self.then = None  # runs right after a job was taken
 
     async def submit(self, job):
         if self.refuse:
             raise SlurmError(self.refuse)
         self.submitted.append(job)
+        if self.then:
+            self.then()
         return str(100 + len(self.submitted))
 
     async def states(self, ids):
@@ -48,8 +52,9 @@ class Scheduler(JobBackend):
 def service(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    return JobService(JobStore(str(tmp_path / "data/jobs.sqlite")), Scheduler(), SITE,
-                      user="alice", home=str(home))
+    store = JobStore(str(tmp_path / "data/jobs.sqlite"))
+    yield JobService(store, Scheduler(), SITE, user="alice", home=str(home))
+    store.close()
 
 
 def test_summaries_of_plain_jobs_and_arrays():
@@ -69,31 +74,34 @@ def test_summaries_of_plain_jobs_and_arrays():
     assert summarize([]).state == "UNKNOWN"
 
 
-def test_store_outlives_its_process(tmp_path):
+async def test_store_outlives_its_process(tmp_path):
     path = str(tmp_path / "d/jobs.sqlite")
     store = JobStore(path)
-    store.put(JobRecord(id="jabc123abc123", backend="rest", name="x", request={"a": 1},
-                        dir="funicular-jobs/jabc123abc123", state="RUNNING", tasks={"R": 1}))
+    await store.put(JobRecord(id="jabc123abc123", backend="rest", name="x", request={"a": 1},
+                              dir="funicular-jobs/jabc123abc123", state="RUNNING",
+                              tasks={"R": 1}))
     store.close()
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
-    again = JobStore(path).get("jabc123abc123")
+    store = JobStore(path)
+    again = await store.get("jabc123abc123")
+    store.close()
     assert again.request == {"a": 1} and again.tasks == {"R": 1} and not again.final
 
 
-def test_refused_requests_change_nothing(service, tmp_path):
+async def test_refused_requests_change_nothing(service, tmp_path):
     for bad in ({**GOOD, "command": "true; rm -rf ~"}, {**GOOD, "image": "other"},
                 {**GOOD, "after": ["jffffffffffff"]}):
         with pytest.raises(SpecError):
-            asyncio.run(service.submit(bad))
-    assert service.jobs() == [] and service.backend.submitted == []
+            await service.submit(bad)
+    assert await service.jobs() == [] and service.backend.submitted == []
     assert not (tmp_path / "home/funicular-jobs").exists()
 
 
-def test_scheduler_refusal_is_recorded_in_its_words(service):
+async def test_scheduler_refusal_is_recorded_in_its_words(service):
     service.backend.refuse = "Invalid partition name specified"
     with pytest.raises(SlurmError, match="Invalid partition"):
-        asyncio.run(service.submit(GOOD))
-    (rec,) = service.jobs()
+        await service.submit(GOOD)
+    (rec,) = await service.jobs()
     assert rec.state == "SUBMIT_FAILED" and rec.final and "Invalid partition" in rec.error
 
 
@@ -125,8 +133,9 @@ def test_changes_reach_listeners_and_dependencies_map_to_slurm_ids(service):
     assert sorted(seen[2:4]) == sorted([(first.id, "RUNNING", None),
                                         (second.id, "PENDING", "Dependency")])
     assert seen[4:] == [(first.id, "COMPLETED", None)]
-    assert service.get(second.id).reason == "Dependency"
-    assert service.get(first.id).exit_code == "0:0" and service.get(first.id).final
+    assert asyncio.run(service.get(second.id)).reason == "Dependency"
+    first = asyncio.run(service.get(first.id))
+    assert first.exit_code == "0:0" and first.final
 
 
 def test_logs_by_offset_tail_and_array_task(service):
@@ -151,10 +160,36 @@ def test_exit_code_that_accounting_records_late_still_arrives(service):
         job = await service.submit(GOOD)
         service.backend.tasks[job.backend_id] = [TaskState(job.backend_id, "FAILED")]
         await service.poll()  # ended, accounting has nothing yet
-        assert service.get(job.id).final and service.get(job.id).exit_code is None
+        rec = await service.get(job.id)
+        assert rec.final and rec.exit_code is None
         service.backend.acct[job.backend_id] = [TaskState(job.backend_id, "FAILED",
                                                           exit_code="3:0")]
         assert await service.poll() is True  # still looking for it
-        assert service.get(job.id).exit_code == "3:0"
+        assert (await service.get(job.id)).exit_code == "3:0"
         assert await service.poll() is False  # nothing left to look for
     asyncio.run(scenario())
+
+
+async def test_a_store_that_takes_no_write_after_the_submit_loses_no_record(tmp_path):
+    """The store locked by another process for longer than its timeout, right after
+    the scheduler took the job: the record stays in memory with its Slurm id, and is
+    written once the store takes writes again (test_full_disk.py: the same, full)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    path = str(tmp_path / "data/jobs.sqlite")
+    service = JobService(JobStore(path, timeout=0.1), Scheduler(), SITE, user="alice",
+                         home=str(home))
+    other = sqlite3.connect(path, isolation_level=None)
+    service.backend.then = lambda: other.execute("BEGIN IMMEDIATE")  # readers may read
+    try:
+        rec = await service.submit(GOOD)
+        assert (rec.state, rec.backend_id) == ("PENDING", "101")
+        assert [(r.id, r.state) for r in await service.jobs()] == [(rec.id, "PENDING")]
+        assert await service.poll() is True
+        other.commit()
+        await service.poll()
+        stored = other.execute("SELECT state, backend_id FROM jobs").fetchall()
+        assert stored == [("PENDING", "101")]
+    finally:
+        other.close()
+        service.store.close()

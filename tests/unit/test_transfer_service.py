@@ -8,7 +8,7 @@ import pytest
 
 from funicular.core.storage import Journal, StoreCredentials
 from funicular.core.storage.journal import Transfer
-from funicular.extension.transfers.service import Conflict, TransferService
+from funicular.extension.transfers.service import Conflict, TransferService, UnknownTransfer
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_refusals_change_nothing(service, tmp_path):
         service.submit(str(tmp_path / "x"), str(tmp_path / "x"))
     with pytest.raises(Exception, match="no swift credentials"):
         service.submit("/etc/hostname", "swift://c/")
-    with pytest.raises(KeyError):
+    with pytest.raises(UnknownTransfer):
         service.cancel("000000000000")
     assert service.transfers() == []
 
