@@ -2,16 +2,18 @@
 
 ``sudo`` is what sites use for an unprivileged hub (with a sudoers rule for the
 Slurm commands); ``runuser`` suits a hub that runs as root; ``none`` is for a hub
-that submits only as itself (tests of a single-user setup).
+that submits only as itself (tests of a single-user setup). Whatever the method, the
+user is checked against the identity policy first: no command runs as a system
+account.
 """
 
-from . import validate as v
+from .identity import DEFAULT, Policy
 
 METHODS = ("sudo", "runuser", "none")
 
 
-def as_user(method: str, user: str) -> list[str]:
-    v.username("user", user)
+def as_user(method: str, user: str, policy: Policy = DEFAULT) -> list[str]:
+    policy.check(user)
     if method == "sudo":
         return ["sudo", "-n", "-H", "-u", user, "--"]
     if method == "runuser":

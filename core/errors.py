@@ -11,3 +11,8 @@ class SpecError(ValueError):
 
 class SlurmError(RuntimeError):
     """A Slurm command or API call failed; the message includes Slurm's own words."""
+
+
+class IdentityError(PermissionError):
+    """A user the gateway must never act as (a system account, or not in the site's
+    group); ``str(err)`` says why, in words."""

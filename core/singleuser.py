@@ -1,8 +1,12 @@
 """``funicular-singleuser``: the first process of a notebook job, inside the container.
 
-It picks a free port on the node's own address, tells the hub where the server
-will be (host and port, nothing else), then becomes ``jupyterhub-singleuser``.
-Reporting before exec lets the hub route the proxy at once. The secret
+It binds a listening socket on a free port of the node's own address, tells the hub
+where the server will be (host and port, nothing else), then runs
+``jupyterhub-singleuser`` in this process on that very socket. The port is never
+free between the report and the server: on a shared node another user could bind
+it and receive this user's traffic (jupyter_server on its own binds a port to test
+it, closes it and binds it again later). Reporting first lets the hub route the
+proxy at once. The secret
 environment is read from the per-server env file each time it reports: a hub
 that restarted while this job was queued rewrites that file with a fresh token,
 and the next report succeeds with it.
@@ -44,10 +48,40 @@ def node_address(hub_api_url: str) -> str:
     return addr
 
 
-def free_port(addr: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+def listening_socket(addr: str) -> socket.socket:
+    """A socket bound to a free port of ``addr`` and listening: connections queue
+    until the server accepts them."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
         s.bind((addr, 0))
-        return s.getsockname()[1]
+        s.listen(128)
+    except OSError:
+        s.close()
+        raise
+    s.setblocking(False)
+    return s
+
+
+def serve_on(sock: socket.socket) -> None:
+    """Make jupyter_server serve on ``sock`` instead of finding and binding a port of
+    its own (it binds a port to test it, closes it, and binds again later)."""
+    from jupyter_server.serverapp import ServerApp
+
+    for name in ("_find_http_port", "_bind_http_server_tcp"):
+        if not callable(getattr(ServerApp, name, None)):
+            raise RuntimeError(f"this jupyter_server has no ServerApp.{name}: "
+                               "funicular-singleuser cannot hand it its socket")
+    port = sock.getsockname()[1]
+
+    def find_port(app) -> None:
+        app.port = port
+
+    def bind(app) -> bool:
+        app.http_server.add_sockets([sock])
+        return True
+
+    ServerApp._find_http_port = find_port
+    ServerApp._bind_http_server_tcp = bind
 
 
 def internal_ssl_context(env: dict[str, str]) -> ssl.SSLContext | None:
@@ -100,7 +134,8 @@ def main(argv: list[str] | None = None) -> None:
         os.path.join(os.environ.get("HOME", "/"), ns.env_file)
 
     addr = node_address(envfile.read(path)["JUPYTERHUB_API_URL"])
-    port = free_port(addr)
+    sock = listening_socket(addr)
+    port = sock.getsockname()[1]
     deadline = time.monotonic() + ns.report_timeout
     delay = 0.25
     while True:
@@ -123,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     if isinstance(answer.get("end_time"), int | float):
         os.environ["FUNICULAR_JOB_END_TIME"] = str(int(answer["end_time"]))
     # Slurm's walltime warning (USR1) would kill the server until the extension
-    # installs its handler; an ignored signal stays ignored across exec
+    # installs its handler
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
     scheme = "https" if env.get("JUPYTERHUB_SSL_CERTFILE") else "http"
@@ -131,7 +166,16 @@ def main(argv: list[str] | None = None) -> None:
     os.environ[LISTENING_ENV] = f"{addr}:{port}"
     log(f"serving on {addr}:{port}")
     args = [a for a in ns.args if a != "--"]
-    os.execvp("jupyterhub-singleuser", ["jupyterhub-singleuser", *args])
+    run_server(sock, args)
+
+
+def run_server(sock: socket.socket, args: list[str]) -> None:
+    """``jupyterhub-singleuser ARGS`` in this process, serving on ``sock``."""
+    serve_on(sock)
+    from jupyterhub.singleuser import main as singleuser_main
+
+    sys.argv = ["jupyterhub-singleuser", *args]
+    sys.exit(singleuser_main())
 
 
 def report_listening(env: dict[str, str]) -> int:

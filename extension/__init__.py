@@ -12,16 +12,64 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    from . import jobs, material, shutdown, transfers, walltime
-    from .handlers import setup_handlers
+    """Each part on its own: one that fails to start (a job store it cannot open, a
+    backend it cannot build) is logged, and its API answers 503 with the reason, while
+    every other part loads (transfers, material reset, info)."""
+    settings = serverapp.web_app.settings
+    failed = []
+    for name, setup, error_key in _PARTS:
+        try:
+            setup(serverapp)
+        except Exception as e:
+            failed.append(name)
+            serverapp.log.exception("funicular: %s did not start: %s", name, e)
+            if error_key:
+                settings[error_key] = f"{name} did not start on this server: {e}"
+                settings.pop(error_key.replace("_error", ""), None)
+    serverapp.log.info("funicular extension loaded" + (
+        f" without {', '.join(failed)}" if failed else ""))
 
+
+def _walltime(serverapp):
+    from . import walltime
     walltime.install()
+
+
+def _shutdown(serverapp):
+    from . import shutdown
     shutdown.install()
+
+
+def _info(serverapp):
+    from .handlers import setup_handlers
     setup_handlers(serverapp.web_app)
-    jobs.setup(serverapp)
+
+
+def _jobs(serverapp):
+    from . import jobs
+    jobs.setup(serverapp)  # its handlers first: a failure after them is a 503 with its reason
+
+
+def _transfers(serverapp):
+    from . import transfers
     transfers.setup(serverapp)
+
+
+def _listener(serverapp):
+    from . import listener
+    listener.setup_handlers(serverapp.web_app)
+
+
+def _material(serverapp):
+    from . import material
     material.setup_handlers(serverapp.web_app)
-    serverapp.log.info("funicular extension loaded")
+
+
+# (what, how it starts, the settings key its handlers read the reason of a failure from)
+_PARTS = (("the walltime warning", _walltime, None), ("the shutdown on SIGTERM", _shutdown, None),
+          ("info", _info, None), ("jobs", _jobs, "funicular_jobs_error"),
+          ("transfers", _transfers, "funicular_transfers_error"),
+          ("material", _material, None), ("the listener proof", _listener, None))
 
 
 async def _start_jupyter_server_extension(serverapp):

@@ -6,9 +6,9 @@ accepts exactly ``{"host": ..., "port": ...}``, only with the token of the very
 server being reported, and only for a host that Slurm allocated to that job.
 """
 
-import hmac
 import json
 
+from jupyterhub import orm
 from jupyterhub.apihandlers.base import APIHandler
 from tornado import web
 
@@ -29,7 +29,7 @@ class _ServerTokenHandler(APIHandler):
         token = self.get_auth_token()
         if user is None or not token or not hasattr(user, "spawners"):
             raise web.HTTPError(403, "a server token is required")
-        spawner = _spawner_for_token(user, token)
+        spawner = _spawner_for_token(self.db, user, token)
         if spawner is None:
             raise web.HTTPError(403, f"this token belongs to no server that {missing}")
         return spawner
@@ -99,13 +99,17 @@ class MaterialResetHandler(_ServerTokenHandler):
         self.write(await spawner.reset_material())
 
 
-def _spawner_for_token(user, token: str):
+def _spawner_for_token(db, user, token: str):
+    """The server whose token this is, by the token's row id (kept in the spawner's
+    state): JupyterHub does not restore ``Spawner.api_token`` after a restart, and a
+    comparison with it refused every server that ran before one."""
     from .spawner import FunicularSpawner
 
+    row = orm.APIToken.find(db, token)
+    if row is None or row.user_id != user.id:
+        return None
     for spawner in list(user.spawners.values()):
-        own = getattr(spawner, "api_token", None) or ""
-        if isinstance(spawner, FunicularSpawner) and own \
-                and hmac.compare_digest(own.encode(), token.encode()):
+        if isinstance(spawner, FunicularSpawner) and spawner.token_id == row.id:
             return spawner
     return None
 

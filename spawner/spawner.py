@@ -20,7 +20,8 @@ from traitlets import Any, Bool, Dict, Enum, Float, Integer, List, Unicode, defa
 from funicular.core import envfile, proc
 from funicular.core.become import METHODS, as_user
 from funicular.core.containers import Bind, ContainerLaunch, Scratch, get_runtime
-from funicular.core.errors import SlurmError, SpecError
+from funicular.core.errors import IdentityError, SlurmError, SpecError
+from funicular.core.identity import DEFAULT_MIN_UID, Policy
 from funicular.core.images.catalog import CatalogImage, load_catalog
 from funicular.core.images.compat import Problem, check
 from funicular.core.images.fingerprint import Fingerprint, load_fingerprint
@@ -29,7 +30,7 @@ from funicular.core.slurm.cluster import ClusterInfoCache, fetch_snapshot
 from funicular.core.slurm.rest import JWTSigner, SlurmREST, TokenFile
 from funicular.core.spec import BatchJob
 
-from . import form, options, orphans, reattach
+from . import cancelling, form, listenercheck, options, orphans, reattach, submission
 from .endreason import JobEnd, explain
 from .jobsite import job_site, mint_token
 from .material import material_source
@@ -314,6 +315,38 @@ class FunicularSpawner(Spawner):
     slurm_timeout = Float(30, help="Seconds a Slurm command may take before it counts as failed."
                           ).tag(config=True)
 
+    min_uid = Integer(
+        DEFAULT_MIN_UID, min=0,
+        help="""Hub users whose uid is below this (system accounts: root, daemon, slurm...)
+        are refused everywhere: no notebook job, no Slurm token, no command run as them.
+        The overflow uid (nobody, 65534) is always refused.""",
+    ).tag(config=True)
+
+    allowed_group = Unicode(
+        "", help="""If set, a Unix group every hub user must be in (primary or
+        supplementary) to get a notebook job or act through the hub. Empty: any group.""",
+    ).tag(config=True)
+
+    orphan_sweep_interval = Float(
+        300, help="""Seconds between sweeps for this hub's notebook jobs that no server
+        knows (a hub that died right after sbatch, an sbatch that timed out after
+        slurmctld took the job, a stop that could not cancel); they are cancelled as
+        their owner. The first sweep runs when the hub is up. 0: only that one.""",
+    ).tag(config=True)
+
+    verify_listener = Bool(
+        True, help="""Before routing to a server, ask the process on its reported port
+        to prove that it holds the server's token (an HMAC of a fresh nonce, answered
+        by the Funicular extension in the image): on a shared node another user's
+        process could listen there. Turn off only for images without Funicular's
+        extension.""",
+    ).tag(config=True)
+
+    orphan_grace = Float(
+        120, help="""A job of this hub must be at least this old (seconds) before the
+        sweep may cancel it: a spawn saves its job id moments after sbatch answers.""",
+    ).tag(config=True)
+
     state_dir = Unicode(
         ".funicular/servers",
         help="Directory under the user's home for each server's private env file (0600) "
@@ -383,11 +416,15 @@ class FunicularSpawner(Spawner):
     port_reported: int | None = None
     adopt_job_id: str | None = None
     token_id: int | None = None  # the server token's row: JupyterHub forgets the token itself
+    submit_nonce: str | None = None  # marks the job of an sbatch whose answer may be lost
+    pending_cancel: list  # [{"job_id", "token_id"}] stops that could not cancel (cancelling.py)
+    accepted_options: dict | None = None  # the last user_options a start accepted
     last_end: JobEnd | None = None  # why the previous server ended, shown until the next start
     end_time: str | None = None  # when Slurm will end the running server (ISO, local time)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self.pending_cancel = []
         self._starting = False
         self._address: asyncio.Future | None = None
         self._listening = asyncio.Event()  # the server says it accepts connections
@@ -407,6 +444,10 @@ class FunicularSpawner(Spawner):
         self.cluster = _cluster_caches[key]
         orphans.schedule_sweep(self)
 
+    @property
+    def identity(self) -> Policy:
+        return Policy(self.min_uid, self.allowed_group)
+
     def _make_backend(self):
         """The Slurm backend and a key under which spawners share caches for it."""
         if self.slurm_backend == "rest":
@@ -418,12 +459,15 @@ class FunicularSpawner(Spawner):
                 raise ValueError("slurm_backend='rest' needs slurmrestd_jwt_key or "
                                  "slurmrestd_token_file")
             backend = SlurmREST(self.slurmrestd_url, tokens, timeout=self.slurm_timeout,
-                                service_user=self.slurmrestd_service_user)
-            return backend, ("rest", self.slurmrestd_url, self.slurm_timeout)
+                                service_user=self.slurmrestd_service_user,
+                                identity=self.identity)
+            return backend, ("rest", self.slurmrestd_url, self.slurm_timeout, self.identity)
         backend = SlurmCLI(become=self.become, sbatch=self.sbatch, squeue=self.squeue,
                            scancel=self.scancel, scontrol=self.scontrol, sacct=self.sacct,
-                           sacctmgr=self.sacctmgr, timeout=self.slurm_timeout)
-        return backend, ("cli", self.squeue, self.scontrol, self.sacctmgr, self.slurm_timeout)
+                           sacctmgr=self.sacctmgr, timeout=self.slurm_timeout,
+                           identity=self.identity)
+        return backend, ("cli", self.squeue, self.scontrol, self.sacctmgr, self.slurm_timeout,
+                         self.identity)
 
     @property
     def profile_map(self) -> dict[str, Profile]:
@@ -494,6 +538,11 @@ class FunicularSpawner(Spawner):
         self.port_reported = state.get("port")
         self.adopt_job_id = state.get("adopt_job_id")
         self.token_id = state.get("token_id")
+        self.submit_nonce = state.get("submit_nonce")
+        self.pending_cancel = [e for e in state.get("pending_cancel") or []
+                               if isinstance(e, dict) and e.get("job_id")]
+        self.accepted_options = state.get("accepted_options")
+        cancelling.schedule(self)
         self.last_end = JobEnd.from_state(state.get("last_end"))
         self.end_time = state.get("end_time")
 
@@ -501,7 +550,10 @@ class FunicularSpawner(Spawner):
         state = super().get_state()
         for key, value in (("job_id", self.job_id), ("host", self.host),
                            ("port", self.port_reported), ("adopt_job_id", self.adopt_job_id),
-                           ("token_id", self.token_id), ("end_time", self.end_time)):
+                           ("token_id", self.token_id), ("end_time", self.end_time),
+                           ("submit_nonce", self.submit_nonce),
+                           ("pending_cancel", self.pending_cancel),
+                           ("accepted_options", self.accepted_options)):
             if value:
                 state[key] = value
         if self.last_end:
@@ -511,8 +563,10 @@ class FunicularSpawner(Spawner):
     def clear_state(self):
         super().clear_state()
         self.job_id = self.host = self.port_reported = self.token_id = self.end_time = None
+        self.submit_nonce = None  # its job, if Slurm took it, is the orphan sweep's now
         # adopt_job_id survives: it is what a re-attaching spawn picks up; last_end too:
-        # the user is told on the next visit why the server ended
+        # the user is told on the next visit why the server ended; pending_cancel: jobs
+        # a stop could not cancel; accepted_options: what a refused start falls back to
         if self._respawn_wanted:
             self._respawn_wanted = False
             reattach.schedule_respawn(self.user, self.name)
@@ -645,11 +699,15 @@ class FunicularSpawner(Spawner):
         if self.jobs_backend not in ("rest", "unicore") or not self.slurmrestd_jwt_key:
             raise web.HTTPError(404, "this hub hands out no tokens (jobs_backend 'rest' "
                                 "or 'unicore', and slurmrestd_jwt_key)")
+        try:
+            self.identity.check(self.user.name)
+        except IdentityError as e:
+            raise web.HTTPError(403, str(e)) from None
         return mint_token(self.slurmrestd_jwt_key, self.user.name, self.jobs_token_lifespan)
 
     async def _userfile(self, action: str, path: str, content: str = "") -> str:
         """write/remove/tail a file in the user's home, as the user (funicular.core.userfiles)."""
-        argv = as_user(self.become, self.user.name) + [
+        argv = as_user(self.become, self.user.name, self.identity) + [
             sys.executable, "-m", "funicular.core.userfiles", action, path]
         res = await proc.run(argv, stdin=content.encode(), timeout=self.slurm_timeout)
         if res.returncode != 0:
@@ -706,15 +764,23 @@ class FunicularSpawner(Spawner):
                  *(scratch.env if scratch else ())),
         )
         return BatchJob(
-            name=f"{self.job_name_prefix}-{server_key(self.name)}",
+            name=self._job_name(),
             resources=choice.resources,
             command=tuple(runtime.argv(launch)),
             workdir=self._home,
             output=self._log_path("%j"),  # Slurm fills in the job id
-            comment=f"funicular {self.job_name_prefix} {self.user.name}/{self.name}",
+            comment=self._comment(),
             warn_signal=f"USR1@{self.walltime_warning}" if self.walltime_warning else None,
             extra=tuple(self.extra_sbatch_args),
         )
+
+    def _job_name(self) -> str:
+        return f"{self.job_name_prefix}-{server_key(self.name)}"
+
+    def _comment(self, nonce: str | None = None) -> str:
+        """The hub's marker (what the orphan sweep looks for), and a submission's nonce."""
+        marker = f"funicular {self.job_name_prefix} {self.user.name}/{self.name}"
+        return f"{marker} {nonce}" if nonce else marker
 
     def _announce_node(self, node: str | None) -> None:
         """Once per start: the job runs; whichever notices first (status or report)."""
@@ -782,12 +848,20 @@ class FunicularSpawner(Spawner):
 
     async def _start(self):
         try:
+            self.identity.check(self.user.name)
+        except IdentityError as e:
+            raise web.HTTPError(403, str(e)) from None
+        # first: the hub's handlers know this server by its token's id
+        self.token_id = self._current_token_id()
+        try:
             choice = self._resolve(self.user_options or {}, await self.cluster.get())
             warnings = self._check_image(choice)
-            job = self._batch_job(choice)
+            job, nonce = submission.with_nonce(self._batch_job(choice))
         except SpecError as e:
+            self._refuse_options()
             # a 400 with the reason reaches the REST client and the spawn page as it is
             raise web.HTTPError(400, f"Invalid server options: {e}") from None
+        self.accepted_options = dict(self.user_options or {})
         loop = asyncio.get_running_loop()
         self._address = loop.create_future()
         self._listening = asyncio.Event()
@@ -799,12 +873,14 @@ class FunicularSpawner(Spawner):
             self.job_id = adopted
             self._emit(10, f"Re-attached to Slurm job {adopted}")
         else:
-            self.job_id = await self.slurm.submit(job, user=self.user.name, script=LAUNCH_SCRIPT)
+            self.submit_nonce = nonce
+            self._save_state()  # a hub that dies during sbatch: the sweep knows the nonce
+            self.job_id = await submission.submit(self.slurm, job, user=self.user.name,
+                                                  script=LAUNCH_SCRIPT, log=self.log)
             self._emit(10, f"Submitted Slurm job {self.job_id} ({choice.label})")
             for w in warnings:
                 self._emit(10, f"Warning: {w}")
-        self.adopt_job_id = None
-        self.token_id = self._current_token_id()
+        self.adopt_job_id = self.submit_nonce = None
         self._save_state()
         self.log.info("%s: Slurm job %s", self._log_name, self.job_id)
 
@@ -812,9 +888,16 @@ class FunicularSpawner(Spawner):
         self.host, self.port_reported = host, port
         self._save_state()
         await self._wait_listening(host, port)
+        await self._verify_listener(host, port)
         until = f"; Slurm ends it at {self.end_time}" if self.end_time else ""
         self._emit(90, f"Server is up on {host}:{port}{until}")
         return f"{'https' if self.internal_ssl else 'http'}://{host}:{port}"
+
+    def _refuse_options(self) -> None:
+        """JupyterHub stored the refused options as the ones a start without a body
+        re-uses (the admin page, the culler, scripts): put back the last accepted."""
+        self.orm_spawner.user_options = self.accepted_options or {}
+        self._session.commit()
 
     async def _adoptable(self) -> str | None:
         """A job from before a hub restart that is still alive and can be adopted."""
@@ -887,6 +970,23 @@ class FunicularSpawner(Spawner):
                 return
             except TimeoutError:
                 delay = min(delay * 1.5, 1.0)
+
+    async def _verify_listener(self, host: str, port: int) -> None:
+        """Route only to the process that proves it holds this server's token."""
+        if not self.verify_listener:
+            return
+        url = f"{'https' if self.internal_ssl else 'http'}://{host}:{port}{self.server.base_url}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.http_timeout
+        while True:
+            ok, why = await listenercheck.verify(url, self.api_token,
+                                                 max(1.0, deadline - loop.time()))
+            if ok:
+                return
+            if why.startswith("HTTP ") or loop.time() >= deadline:
+                raise RuntimeError(f"the process listening on {host}:{port} is not this "
+                                   f"server ({why}); nothing is routed to it")
+            await asyncio.sleep(0.2)
 
     def accept_listening(self, host: str, port: int) -> tuple[int, str]:
         """The server at the address it reported accepts connections now."""
@@ -983,23 +1083,46 @@ class FunicularSpawner(Spawner):
         if self._address is not None and not self._address.done():
             self._address.cancel()
         ids = [j for j in {self.job_id, self.adopt_job_id} if j]
+        if self.submit_nonce and not self.job_id:
+            ids += await self._lost_submission()
+        cancelled = []
         for job_id in ids:
-            await self.slurm.cancel(job_id, user=self.user.name)
+            try:
+                await self.slurm.cancel(job_id, user=self.user.name)
+                cancelled.append(job_id)
+            except (SlurmError, TimeoutError) as e:
+                # the job stays known (pending_cancel), retried; the sweep sees it too
+                self.log.error("%s: cannot cancel job %s (%s); will try again",
+                               self._log_name, job_id, e)
+                self.pending_cancel.append({"job_id": job_id, "token_id": self.token_id})
         self.adopt_job_id = None
+        if len(cancelled) < len(ids):
+            self._save_state()
+            cancelling.schedule(self)
+            return
         self._revoke_token(self.token_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 60
-        while ids and loop.time() < deadline:
+        while cancelled and loop.time() < deadline:
             try:
-                infos = [await self.status.get(j, max_age=0.05) for j in ids]
-            except SlurmError:
+                infos = [await self.status.get(j, max_age=0.05) for j in cancelled]
+            except (SlurmError, TimeoutError):
                 infos = [None]
             if not any(info is not None and info.active for info in infos):
                 break
             await asyncio.sleep(0.05)
-        for job_id in ids:
+        for job_id in cancelled:
             self.status.unwatch(job_id)
         try:
             await self._userfile("remove", self._env_path())
-        except RuntimeError as e:
+        except (RuntimeError, TimeoutError) as e:
             self.log.warning("%s: %s", self._log_name, e)
+
+    async def _lost_submission(self) -> list[str]:
+        """A start stopped while its sbatch's answer was outstanding: its job, if any."""
+        try:
+            found = await submission.find_submitted(
+                self.slurm, self.user.name, self._job_name(), self._comment(self.submit_nonce))
+        except (SlurmError, TimeoutError):
+            return []  # the sweep will find it
+        return [found] if found else []

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from .. import proc
 from ..become import as_user
 from ..errors import SlurmError
+from ..identity import DEFAULT, Policy
 from ..spec import BatchJob
 from . import jobjson
 from .argv import job_id_arg, sbatch_argv, scancel_argv
@@ -30,7 +31,8 @@ _SHOWABLE = ("partition", "node", "reservation")
 class SlurmCLI:
     def __init__(self, *, become: str = "sudo", sbatch: str = "sbatch", squeue: str = "squeue",
                  scancel: str = "scancel", scontrol: str = "scontrol", sacct: str = "sacct",
-                 sacctmgr: str = "sacctmgr", timeout: float = 30):
+                 sacctmgr: str = "sacctmgr", timeout: float = 30,
+                 identity: Policy = DEFAULT):
         self.become = become
         self.sbatch = sbatch
         self.squeue = squeue
@@ -39,12 +41,13 @@ class SlurmCLI:
         self.sacct = sacct
         self.sacctmgr = sacctmgr
         self.timeout = timeout
+        self.identity = identity
 
     async def submit(self, job: BatchJob, *, user: str, script: str,
                      home: str | None = None) -> str:
         """Submit as ``user``; returns the job id. ``home``: $HOME for the job (sbatch
         exports its environment), where it is not what ``become`` sets."""
-        argv = as_user(self.become, user) + sbatch_argv(job, script, self.sbatch)
+        argv = as_user(self.become, user, self.identity) + sbatch_argv(job, script, self.sbatch)
         # what the job starts with (sbatch exports it): ch-run needs $USER
         env = proc.which_env({"USER": user, "LOGNAME": user, **({"HOME": home} if home else {})})
         res = await proc.run(argv, timeout=self.timeout, env=env)
@@ -82,7 +85,8 @@ class SlurmCLI:
         return jobjson.select(await self._jobs(ids), ids)
 
     async def cancel(self, job_id: str, *, user: str, signal: str | None = None) -> None:
-        argv = as_user(self.become, user) + scancel_argv(job_id, self.scancel, signal)
+        argv = as_user(self.become, user, self.identity) + \
+            scancel_argv(job_id, self.scancel, signal)
         res = await proc.run(argv, timeout=self.timeout, env=proc.which_env())
         if res.returncode != 0 and "Invalid job id" not in res.stderr \
                 and "already completing or completed" not in res.stderr:
@@ -128,6 +132,14 @@ class SlurmCLI:
     async def active_jobs(self) -> list[QueuedJob]:
         """Every pending, running or suspended job of the cluster (one squeue)."""
         return jobjson.queued(await self._jobs())
+
+    async def job(self, job_id: str) -> QueuedJob | None:
+        """One job read again by id (owner, name, comment, state), e.g. before
+        cancelling it on someone's behalf; None when slurmctld does not know it."""
+        for j in await self._jobs([job_id]):
+            if jobjson.job_id(j) == str(job_id):
+                return jobjson.queued_job(j)
+        return None
 
     async def show(self, kind: str) -> list[dict[str, str]]:
         """``scontrol show partition|node|reservation``: one dict per object."""

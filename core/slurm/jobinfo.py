@@ -45,3 +45,4 @@ class QueuedJob:
     submitted: float | None  # Unix time
     name: str
     comment: str
+    state: str = "UNKNOWN"

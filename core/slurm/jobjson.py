@@ -72,7 +72,8 @@ def job_info(j: dict) -> JobInfo:
 
 def queued_job(j: dict) -> QueuedJob:
     return QueuedJob(job_id(j), str(j.get("user_name") or ""), number(j.get("submit_time")),
-                     str(j.get("name") or ""), str(j.get("comment") or ""))
+                     str(j.get("name") or ""), str(j.get("comment") or ""),
+                     state(j.get("job_state")))
 
 
 def exit_code(value) -> str:

@@ -25,7 +25,9 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from .. import proc
 from ..errors import SlurmError
+from ..identity import Policy
 from ..spec import BatchJob
+from . import jobjson
 from .argv import job_id_arg
 from .cluster import (
     Association,
@@ -213,15 +215,21 @@ def reservation(r: dict, now: float) -> Reservation:
 class SlurmREST:
     """Talks to slurmrestd over HTTP; each call acts as one Slurm user."""
 
-    def __init__(self, url: str, tokens, *, service_user: str = "root", timeout: float = 30):
+    def __init__(self, url: str, tokens, *, service_user: str = "root", timeout: float = 30,
+                 identity: Policy | None = None):
         self.url = url.rstrip("/")
         self.tokens = tokens
         self.service_user = service_user  # whom read-only cluster queries act as
+        # whom the hub may act for (submit, cancel); None in a notebook, whose
+        # tokens are its user's own anyway
+        self.identity = identity
         self.timeout = timeout
         self.requests = 0
 
     async def _call(self, method: str, path: str, *, user: str | None = None,
                     body: dict | None = None, ok_errors: tuple[int, ...] = ()) -> dict:
+        if user is not None and self.identity is not None:
+            self.identity.check(user)  # never a token of a system account
         auth = self.tokens.headers(user or self.service_user)
         if inspect.isawaitable(auth):  # tokens fetched on demand (a notebook's, from the hub)
             auth = await auth
@@ -320,6 +328,17 @@ class SlurmREST:
     async def active_jobs(self) -> list[QueuedJob]:
         data = await self._call("GET", f"/slurm/{API}/jobs")
         return queued(j for j in data.get("jobs") or [] if isinstance(j, dict))
+
+    async def job(self, job_id: str) -> QueuedJob | None:
+        """One job read again by id; None when slurmctld does not know it."""
+        try:
+            data = await self._call("GET", f"/slurm/{API}/job/{job_id_arg(job_id)}")
+        except SlurmError:
+            return None
+        for j in data.get("jobs") or []:
+            if isinstance(j, dict) and jobjson.job_id(j) == str(job_id):
+                return jobjson.queued_job(j)
+        return None
 
     async def partitions(self) -> list[Partition]:
         data = await self._call("GET", f"/slurm/{API}/partitions")

@@ -1,7 +1,9 @@
 """funicular-singleuser's report to the hub, against a real local HTTP server."""
 
+import errno
 import http.server
 import json
+import socket
 import threading
 
 import pytest
@@ -51,9 +53,9 @@ def test_main_rereads_env_file_until_accepted(hub, tmp_path, monkeypatch):
     url, seen = hub
     env_path = tmp_path / "env"
     env_path.write_text(f"JUPYTERHUB_API_URL={url}\nJUPYTERHUB_API_TOKEN=stale\n")
-    execs = []
+    served = []
     monkeypatch.setattr(singleuser.os, "environ", dict(singleuser.os.environ))
-    monkeypatch.setattr(singleuser.os, "execvp", lambda prog, args: execs.append(args))
+    monkeypatch.setattr(singleuser, "run_server", lambda sock, args: served.append((sock, args)))
     monkeypatch.setattr(singleuser.signal, "signal", lambda *a: None)
 
     def sleep(_):  # the hub rewrites the file while the job waits
@@ -64,13 +66,20 @@ def test_main_rereads_env_file_until_accepted(hub, tmp_path, monkeypatch):
     monkeypatch.setattr(singleuser, "node_address", lambda _: "127.0.0.1")
     singleuser.main(["--env-file", str(env_path), "--", "--debug"])
     assert [s[1] for s in seen] == ["token stale", "token good"]
-    assert execs == [["jupyterhub-singleuser", "--debug"]]
+    (sock, args), = served
+    assert args == ["--debug"]
     assert singleuser.os.environ["JUPYTERHUB_API_TOKEN"] == "good"
     assert singleuser.os.environ["FUNICULAR_JOB_END_TIME"] == "1900000000"
     port = seen[-1][2]["port"]
     assert singleuser.os.environ["JUPYTERHUB_SERVICE_URL"] == f"http://127.0.0.1:{port}/user/alice/"
     # the server's extension reports the same address once it listens
     assert singleuser.os.environ[singleuser.LISTENING_ENV] == f"127.0.0.1:{port}"
+    # the reported port was never free: the server gets the socket that holds it
+    assert sock.getsockname() == ("127.0.0.1", port)
+    with socket.socket() as squatter, pytest.raises(OSError) as e:
+        squatter.bind(("127.0.0.1", port))
+    assert e.value.errno == errno.EADDRINUSE
+    sock.close()
 
 
 def test_the_server_says_it_listens_where_it_was_reported(hub):
