@@ -18,8 +18,11 @@ def render(env: dict[str, str]) -> str:
 
 
 def parse(text: str) -> dict[str, str]:
+    """One variable a line, lines ending in "\\n" only (str.splitlines() would also end
+    them at \\r, \\v, \\f, \\x1c-\\x1e, \\x85, \\u2028 and \\u2029: a value could then
+    add a variable)."""
     env = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.partition("=")

@@ -21,11 +21,14 @@
 trap '' USR1
 "$@" &
 child=$!
+# (shellcheck 0.9 takes functions that only a trap calls for unreachable code)
+# shellcheck disable=SC2317
 catches_usr1() {  # bit 10 (USR1) of the caught-signals mask in /proc/PID/status
   local key value mask=""
   while read -r key value; do [ "$key" = SigCgt: ] && mask=$value; done < "/proc/$1/status"
   [ -n "$mask" ] && (( (16#${mask: -4} >> 9) & 1 ))
 } 2>/dev/null
+# shellcheck disable=SC2317  # called by the USR1 trap
 pass_on() {
   trap '' USR1
   if catches_usr1 "$child"; then kill -USR1 "$child"; else kill -USR1 0; fi 2>/dev/null
@@ -41,7 +44,7 @@ if [ -n "$cgroup" ]; then cgroup=/sys/fs/cgroup/freezer$cgroup
 else cgroup=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null); cgroup=/sys/fs/cgroup$cgroup; fi
 case $cgroup in */job_"${SLURM_JOB_ID:-none}"/*) ;; *) cgroup="" ;; esac  # only a job's
 below() { [ -n "$cgroup" ] && find "$cgroup" -mindepth 2 -name cgroup.procs -exec cat {} + 2>/dev/null; }
-signal_below() { local pids; pids=$(below); [ -z "$pids" ] || kill "-$1" $pids 2>/dev/null; }
+signal_below() { local pids; mapfile -t pids < <(below); [ "${#pids[@]}" -eq 0 ] || kill "-$1" "${pids[@]}" 2>/dev/null; }
 
 trap 'kill -TERM "$child" 2>/dev/null; signal_below TERM' TERM
 while :; do

@@ -70,7 +70,8 @@ class BatchJob:
         v.path("output", self.output)
         if self.warn_signal is not None:
             sig, _, secs = self.warn_signal.partition("@")
-            if not (sig.isalnum() and secs.isdigit() and 0 < int(secs) <= 65535):
+            if not (sig.isascii() and sig.isalnum() and secs.isascii() and secs.isdigit()
+                    and 0 < int(secs) <= 65535):
                 raise SpecError("warn_signal", f"{self.warn_signal!r} is not SIGNAL@SECONDS")
         if self.comment is not None:
             v.env_value("comment", self.comment)
@@ -78,5 +79,5 @@ class BatchJob:
         if self.array is not None:
             v.array("array", self.array)
         for job_id in self.after_ok:
-            if not (isinstance(job_id, str) and job_id.isdigit()):
+            if not (isinstance(job_id, str) and job_id.isascii() and job_id.isdigit()):
                 raise SpecError("after_ok", f"{job_id!r} is not a Slurm job id")

@@ -6,6 +6,7 @@ message naming the field and the rule.
 """
 
 import re
+import unicodedata
 
 from .errors import SpecError
 
@@ -18,8 +19,11 @@ _LABEL = r"[A-Za-z0-9][A-Za-z0-9-]{0,62}"
 _HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 # Slurm's --array: "0-9", "1,3,5", "0-99:2", with an optional "%4" (at most 4 at once)
-_RANGE = r"\d{1,5}(?:-\d{1,5}(?::\d{1,5})?)?"
-_ARRAY = re.compile(rf"({_RANGE}(?:,{_RANGE}){{0,63}})(?:%(\d{{1,5}}))?")
+# ([0-9], not \d: \d and str.isdigit() take other scripts' digits and superscripts too)
+_RANGE = r"[0-9]{1,5}(?:-[0-9]{1,5}(?::[0-9]{1,5})?)?"
+_ARRAY = re.compile(rf"({_RANGE}(?:,{_RANGE}){{0,63}})(?:%([0-9]{{1,5}}))?", re.ASCII)
+# what ends a line for someone (str.splitlines(), editors, terminals) or controls one
+_LINE_SEPARATORS = "\u2028\u2029"
 
 
 def name(field: str, value: object) -> str:
@@ -68,9 +72,24 @@ def env_key(field: str, value: object) -> str:
 
 
 def env_value(field: str, value: object) -> str:
-    if not isinstance(value, str) or "\n" in value or "\0" in value or "\r" in value:
-        raise SpecError(field, "environment values must be strings without newlines or NUL")
+    """A value for a KEY=VALUE line: no control characters (C0, DEL, C1: newlines, NUL,
+    \\v, \\f, \\x1c-\\x1e, \\x85...) and no Unicode line or paragraph separator."""
+    if not isinstance(value, str):
+        raise SpecError(field, "environment values must be strings")
+    for c in value:
+        if unicodedata.category(c) == "Cc" or c in _LINE_SEPARATORS:
+            raise SpecError(field, f"environment values may not contain control characters "
+                            f"or line separators ({c!r})")
     return value
+
+
+def digits(field: str, value: object, max_len: int = 19) -> int:
+    """A whole number written in ASCII digits 0-9 only ("٣" and "³" are digits to
+    str.isdigit() and \\d)."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() \
+            or not 0 < len(value) <= max_len:
+        raise SpecError(field, f"{value!r} is not a whole number (digits 0-9)")
+    return int(value)
 
 
 def array(field: str, value: object) -> str:

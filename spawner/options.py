@@ -7,7 +7,6 @@ Anything else raises ``SpecError`` with a message fit for the form; nothing
 unchecked ever reaches sbatch.
 """
 
-import re
 from dataclasses import dataclass, fields
 
 from funicular.core import validate as v
@@ -87,9 +86,7 @@ def from_form(formdata: dict[str, list[str]]) -> dict:
         if value == "":
             continue
         if key in INT_KEYS:
-            if not re.fullmatch(r"\d{1,9}", value):
-                raise SpecError(key, f"{value!r} is not a whole number")
-            value = int(value)
+            value = v.digits(key, value, max_len=9)  # 0-9 only: not "٣" or "³"
         options[key] = value
     return options
 

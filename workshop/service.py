@@ -11,6 +11,7 @@ Instructors log in with the hub's OAuth; the hub lets in only those whose role g
 
 import argparse
 import asyncio
+import html
 import json
 import logging
 import os
@@ -130,9 +131,9 @@ class PageHandler(_Base):
     @web.authenticated
     def get(self):
         page = (TEMPLATES / "instructor.html").read_text()
-        self.finish(page.replace("{{group}}", self.workshop.group)
-                    .replace("{{xsrf}}", self.xsrf_token.decode())
-                    .replace("{{instructor}}", self.current_user["name"]))
+        self.finish(page.replace("{{group}}", html.escape(self.workshop.group))
+                    .replace("{{xsrf}}", self.xsrf_token.decode())  # hex and "|" only
+                    .replace("{{instructor}}", html.escape(self.current_user["name"])))
 
 
 class RosterHandler(_Base):

@@ -20,7 +20,7 @@ from ..errors import SpecError
 # admin installs them on the nodes (``funicular node-helpers DIR``) and names the
 # directory (``helpers_dir``, the spawner's ``node_helpers_dir``).
 HELPERS_DIR = str(importlib.resources.files("funicular.core"))
-NODE_HELPERS = ("envfilter.sh", "podman-job.sh", "staged.sh")
+NODE_HELPERS = ("envfilter.sh", "podman-job.sh", "staged.sh", "ch-run-job.sh", "nodetmp.sh")
 # wraps engines that pass the whole host environment into the container
 ENVFILTER = f"{HELPERS_DIR}/envfilter.sh"
 MPI_MODES = ("none", "hybrid", "bind")

@@ -6,10 +6,20 @@ allocation's CUDA_VISIBLE_DEVICES is passed through the allow-list. Scratch at /
 ``--private-tmp``, a tmpfs of the container's own (charged to the job's memory cgroup,
 gone with the container); elsewhere, a bind of a node-local RAM-backed directory
 (ch-run 0.31 mounts no other tmpfs).
+
+Every ch-run starts under the node helper ``ch-run-job.sh``. ch-run 0.31 looks an
+image up in its storage directory first, a path too, and that is /var/tmp/$USER.ch
+unless told otherwise; it also mounts SquashFS images on /var/tmp/$USER.ch/mnt. Any
+user of the node can make that name first, and then choose the image the user's jobs
+run, or make them fail. The helper gives ch-run ``--storage`` and, for a SquashFS
+image, ``--mount`` in the user's private directory on the node (``nodetmp.sh``).
 """
 
 from ..errors import SpecError
 from .base import ContainerLaunch, ContainerRuntime, register
+
+# starts ch-run with private storage and SquashFS mount point (a node helper)
+CH_RUN_JOB = "ch-run-job.sh"
 
 
 @register
@@ -24,7 +34,8 @@ class Charliecloud(ContainerRuntime):
         return f"/home/{launch.user}"
 
     def argv(self, launch: ContainerLaunch) -> list[str]:
-        argv = [self.executable]
+        # ch-run-job.sh adds --storage and --mount right after the executable
+        argv = [self.helper(CH_RUN_JOB), self.executable]
         if launch.mount_home:
             argv.append("--home")  # host $HOME at /home/$USER
         # ch-run applies --unset-env/--set-env in order: drop the host environment but

@@ -1,4 +1,5 @@
 # Shared by the image builders (sourced): logging, hashing, the host's Debian mirror.
+# shellcheck shell=bash
 log() { printf '[build-image %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 h() { sha256sum | cut -c1-16; }
@@ -14,4 +15,14 @@ host_sources() {
     END { flush() }' /etc/apt/sources.list.d/*.sources 2>/dev/null > "$out" || true
   [ -s "$out" ] || grep -hE "^deb .* $suite " /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
     > "$out" 2>/dev/null || die "no Debian $suite apt source on this host"
+}
+
+# ch_private_storage: ch-run looks an image up in its storage directory before it takes
+# a path, and that is /var/tmp/$USER.ch unless told otherwise: a name any user of the
+# machine can make first, and so choose the root file system a build runs in (as
+# root). The builders give ch-run an empty storage directory of their own.
+ch_private_storage() {
+  CH_IMAGE_STORAGE=$(mktemp -d -t funicular-ch-storage.XXXXXXXXXX) || die "no temporary directory"
+  export CH_IMAGE_STORAGE
+  trap 'rmdir -- "$CH_IMAGE_STORAGE" 2>/dev/null || true' EXIT
 }

@@ -148,6 +148,11 @@ c.JupyterHub.named_server_limit_per_user = int(
     os.environ.get("FUNICULAR_NAMED_SERVER_LIMIT", "3"))  # 0: no limit
 c.FunicularSpawner.walltime_warning = int(os.environ.get("FUNICULAR_WALLTIME_WARNING", "300"))
 c.FunicularSpawner.max_queue_time = float(os.environ.get("FUNICULAR_MAX_QUEUE_TIME", "0"))
+c.FunicularSpawner.slurm_timeout = float(os.environ.get("FUNICULAR_SLURM_TIMEOUT", "30"))
+# tests: a short sweep for this hub's jobs that no server knows (see docs/security.md)
+c.FunicularSpawner.orphan_sweep_interval = float(
+    os.environ.get("FUNICULAR_ORPHAN_SWEEP_INTERVAL", "300"))
+c.FunicularSpawner.orphan_grace = float(os.environ.get("FUNICULAR_ORPHAN_GRACE", "120"))
 c.Spawner.http_timeout = 60
 # how often JupyterHub asks each spawner, and how often the one batched squeue runs;
 # tests shorten both to exercise outages quickly

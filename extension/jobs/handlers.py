@@ -58,7 +58,7 @@ class _JobsHandler(ApiHandler):
         raw = self.get_argument(name, None)
         if raw is None:
             return None
-        if not re.fullmatch(r"\d{1,19}", raw) or not lo <= int(raw) <= hi:
+        if not re.fullmatch(r"[0-9]{1,19}", raw) or not lo <= int(raw) <= hi:
             raise web.HTTPError(400, f"{name} must be a whole number in {lo}..{hi}")
         return int(raw)
 

@@ -252,7 +252,8 @@ class Hub:
         env_file = f"{home}/{STATE_DIR}/default/env"
         url = f"http://{state['host']}:{state['port']}"
         return run("sudo", "-n", "-u", user, "srun", f"--jobid={state['job_id']}", "--overlap",
-                   "-N1", "-n1", "ch-run", "--home", "--set-env", f"--cd={cwd or home}",
+                   "-N1", "-n1", str(BOX / "libexec/ch-run-job.sh"), "ch-run",  # private storage
+                   "--home", "--set-env", f"--cd={cwd or home}",
                    str(BOX / "images/notebook"), "--", "python3", "-c", _IN_SERVER, env_file,
                    url, *argv, check=False, timeout=timeout, cwd="/tmp")
 

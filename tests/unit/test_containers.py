@@ -10,6 +10,7 @@ from funicular.core.containers import (
     get_runtime,
     register,
 )
+from funicular.core.containers.base import HELPERS_DIR
 from funicular.core.errors import SpecError
 
 
@@ -18,7 +19,8 @@ def test_charliecloud_argv():
                              binds=(Bind("/scratch/alice", "/scratch"),),
                              workdir="/home/alice", env=(("HOME", "/home/alice"),))
     argv = get_runtime("charliecloud").argv(launch)
-    assert argv[0] == "ch-run" and "--home" in argv
+    # under the node helper that gives ch-run private storage and mount point
+    assert argv[:2] == [f"{HELPERS_DIR}/ch-run-job.sh", "ch-run"] and "--home" in argv
     unset = [a for a in argv if a.startswith("--unset-env=")]
     assert unset == ["--unset-env=!(USER|LOGNAME|LANG|TZ|TERM|SLURM_*|SLURMD_NODENAME|"
                      "CUDA_VISIBLE_DEVICES|GPU_DEVICE_ORDINAL|ROCR_VISIBLE_DEVICES)"]
@@ -31,7 +33,7 @@ def test_charliecloud_argv():
 def test_executable_override():
     argv = get_runtime("charliecloud", executable="/opt/ch/bin/ch-run").argv(
         ContainerLaunch(image="/i", command=("true",)))
-    assert argv[0] == "/opt/ch/bin/ch-run"
+    assert argv[1] == "/opt/ch/bin/ch-run"
 
 
 @pytest.mark.parametrize("kwargs", [

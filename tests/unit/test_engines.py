@@ -37,7 +37,8 @@ def test_all_engines_registered():
 
 def test_charliecloud():
     assert get_runtime("charliecloud").argv(FULL) == [
-        "ch-run", "--home", f"--unset-env=!({'|'.join(MPI_ALLOW)})", "--set-env",
+        f"{HELPERS_DIR}/ch-run-job.sh", "ch-run", "--home",
+        f"--unset-env=!({'|'.join(MPI_ALLOW)})", "--set-env",
         "--env-no-expand", "--set-env=A=1,2", "--set-env=B=$HOME",
         "--set-env=PMIX_MCA_gds=hash", "--set-env=LD_LIBRARY_PATH=/opt/host-mpi/lib",
         "--bind=/scratch/alice:/scratch", "--bind=/opt/cray/mpich:/opt/host-mpi",

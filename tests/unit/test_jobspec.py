@@ -77,7 +77,7 @@ def test_single_task_job_in_charliecloud():
     assert job.workdir == host_dir and job.output == f"{host_dir}/slurm-%j.log"
     assert job.comment == "funicular job j1a2b3c4" and job.name == "sweep"
     argv = list(job.command)
-    assert argv[0] == "ch-run"  # one task: no srun
+    assert argv[:2] == [f"{HELPERS_DIR}/ch-run-job.sh", "ch-run"]  # one task: no srun
     # the home as ch-run mounts it, the job's directory inside, the user's values
     # as single arguments, never parsed by a shell
     assert "--set-env=HOME=/home/alice" in argv
@@ -94,7 +94,7 @@ def test_mpi_job_one_container_per_task_by_srun():
     req = from_json({**BASE, "nodes": 2, "tasks_per_node": 4, "mpi": "hybrid",
                      "after": ["abc123def"]})
     job = batch_job(req, SITE, job_id="j9", user="alice", after_ok=("41",))
-    assert job.command[:3] == ("srun", "--mpi=pmix", "ch-run")
+    assert job.command[:4] == ("srun", "--mpi=pmix", f"{HELPERS_DIR}/ch-run-job.sh", "ch-run")
     sb = sbatch_argv(job, "/launch.sh")
     assert "--nodes=2" in sb and "--ntasks-per-node=4" in sb
     assert "--dependency=afterok:41" in sb
@@ -142,7 +142,7 @@ def test_jobs_get_each_engine_as_notebooks_do():
                            "pod": SiteImage("localhost/sim", runtime="podman")},
                    host_home="/users/alice",
                    runtime_options={e: spawner.engine_options(e) for e in available_runtimes()})
-    assert batch_job(from_json(BASE), site, job_id="j1", user="alice").command[0] == \
-        "/opt/ch/bin/ch-run"
+    assert batch_job(from_json(BASE), site, job_id="j1", user="alice").command[:2] == \
+        ("/apps/funicular/libexec/ch-run-job.sh", "/opt/ch/bin/ch-run")
     pod = batch_job(from_json({**BASE, "image": "pod"}), site, job_id="j2", user="alice")
     assert pod.command[:2] == ("/apps/funicular/libexec/podman-job.sh", "podman")

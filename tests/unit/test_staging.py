@@ -48,7 +48,7 @@ def test_the_job_runs_between_its_stages():
     stage_out, rest = argv[4 + n:4 + n + m], argv[4 + n + m:]
     # paths as the stage container sees the home (ch-run: /home/USER)
     spec = "/home/alice/funicular-jobs/j0123456789ab/stage.json"
-    assert stage_in[0] == "ch-run" and "/img/notebook" in stage_in
+    assert stage_in[1] == "ch-run" and "/img/notebook" in stage_in
     assert stage_in[-3:] == ["funicular-stage", "in", spec]
     assert stage_out[-3:] == ["funicular-stage", "out", spec]
     assert "/img/sim" in rest and rest[-2:] == ["./sim", "in.dat"]

@@ -1,6 +1,9 @@
 # Shared helpers for deploy/local/{up,down}. Sourced, not executed.
 # Everything the box runs lives under $BOX (machine-wide: namespaces, ports and
 # /etc/slurm are machine-wide too); per-checkout files live in $STATE.
+# shellcheck shell=bash
+# (the settings below are for the scripts that source this file)
+# shellcheck disable=SC2034
 
 BOX=${FUNICULAR_BOX:-/var/lib/funicular}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)          # deploy/local
@@ -20,7 +23,7 @@ DB_PORT=13306
 HUB_PORT=${FUNICULAR_HUB_PORT:-8000}         # public (proxy)
 HUB_API_PORT=${FUNICULAR_HUB_API_PORT:-8081} # hub, on the bridge so jobs reach it
 PROXY_API_PORT=${FUNICULAR_PROXY_API_PORT:-8001}
-DEMO_USERS="alice bob"
+DEMO_USERS="alice bob mallory"  # mallory: the hostile tenant of the tests
 
 T0=${T0:-$(date +%s%N)}
 say() { local d=$(( ($(date +%s%N) - T0) / 10000000 )); printf '[%3d.%02ds] %s\n' $((d / 100)) $((d % 100)) "$*"; }
@@ -41,11 +44,13 @@ alive() {
 
 # stop_pid PIDFILE COMM [ARG]: TERM a verified process, wait, KILL if needed
 stop_pid() {
-  local f=$1 comm=$2 arg=${3:-} p i
+  local f=$1 comm=$2 arg=${3:-} p
   if alive "$f" "$comm" "$arg"; then
     p=$(cat "$f"); kill "$p" 2>/dev/null && say "stopping $comm ($p)"
-    for i in $(seq 1 50); do
-      [ -d "/proc/$p" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$p/status" 2>/dev/null || break
+    for _ in $(seq 1 50); do
+      if [ ! -d "/proc/$p" ] || grep -q '^State:[[:space:]]*Z' "/proc/$p/status" 2>/dev/null; then
+        break
+      fi
       sleep 0.2
     done
     if [ -d "/proc/$p" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$p/status" 2>/dev/null; then
@@ -56,7 +61,21 @@ stop_pid() {
 }
 
 wait_tcp() { # wait_tcp HOST PORT SECONDS
-  local i
-  for i in $(seq 1 $(( $3 * 10 ))); do (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0; sleep 0.1; done
+  local _
+  for _ in $(seq 1 $(( $3 * 10 ))); do (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0; sleep 0.1; done
   return 1
+}
+
+# state_secrets_private: the box's secrets in $STATE and $BOX are the owner's alone,
+# whatever a run (or a chmod -R of old) did to them: the demo users' passwords, the
+# admin token, the object store keys
+state_secrets_private() {
+  local f d
+  for f in "$STATE/users.tsv" "$STATE/hub.env" "$STATE/objstore.tsv" "$BOX/users.tsv" \
+           "$BOX/objstore/accounts.tsv" "$BOX"/*/admin-token; do
+    if [ -f "$f" ] && [ ! -L "$f" ]; then chmod 600 -- "$f"; fi
+  done
+  for d in "$BOX"/*/; do  # a hub's directory: it has an admin token
+    if [ -f "$d/admin-token" ] && [ ! -L "${d%/}" ]; then chmod 700 -- "$d"; fi
+  done
 }

@@ -1,5 +1,5 @@
 # JupyterHub, configurable-http-proxy, the Python venv and the demo users. Sourced by up/down.
-H=$BOX/hub
+# shellcheck shell=bash
 VENV=$STATE/venv
 
 hub_venv() {
@@ -9,14 +9,18 @@ hub_venv() {
     say "python venv $VENV"
     [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
     { "$VENV/bin/pip" install -q --disable-pip-version-check -U pip setuptools wheel &&
-      "$VENV/bin/pip" install -q --disable-pip-version-check -e "$REPO[hub,server,widgets,test,bench]"; } \
+      "$VENV/bin/pip" install -q --disable-pip-version-check -e "${REPO}[hub,server,widgets,test,bench]"; } \
       > "$STATE/pip.log" 2>&1 || die "pip install failed: $(tail -20 "$STATE/pip.log")"
     echo "$key" > "$VENV/.funicular-stamp"
   elif ! "$VENV/bin/python" -c 'import funicular.core, sys; sys.exit(not funicular.core.__file__.startswith(sys.argv[1]))' "$REPO/" 2>/dev/null; then
     "$VENV/bin/pip" install -q --no-deps -e "$REPO" > "$STATE/pip.log" 2>&1 \
       || die "pip install failed: $(tail -20 "$STATE/pip.log")"   # the checkout moved
   fi
-  chmod -R a+rX "$STATE" 2>/dev/null || true   # users' helper processes run this python
+  # users' helper processes run this python: the venv is readable by all, and $STATE
+  # open to pass through; its secrets (users.tsv, hub.env, objstore.tsv) stay 0600
+  chmod 755 "$STATE"
+  chmod -R a+rX "$VENV" 2>/dev/null || true
+  state_secrets_private
   say "venv ok (jupyterhub $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("jupyterhub"))'))"
 }
 
@@ -43,7 +47,7 @@ hub_users() {
     fi
     case $u in
       alice) slurm_user "$u" physics workshop;;
-      bob) slurm_user "$u" physics;;
+      bob|mallory) slurm_user "$u" physics;;
       *) slurm_user "$u" workshop;;
     esac
   done
@@ -80,7 +84,9 @@ hub_start() {
   fi
   tok=$(cat "$dir/admin-token")
   for i in $(seq 1 600); do
-    curl -sf -m 2 -o /dev/null -H "Authorization: token $tok" "http://127.0.0.1:$HUB_PORT/hub/api/" && break
+    # the token on stdin, never in curl's argv (ps shows argv to every user)
+    printf 'header = "Authorization: token %s"\n' "$tok" |
+      curl -sf -m 2 -o /dev/null -K - "http://127.0.0.1:$HUB_PORT/hub/api/" && break
     alive "$dir/jupyterhub.pid" jupyterhub || die "jupyterhub died: $(tail -20 "$dir/jupyterhub.log")"
     sleep 0.1
   done

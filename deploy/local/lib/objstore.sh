@@ -6,6 +6,7 @@
 # the proxy on the nodes' bridge ($HOSTIP), so notebooks and jobs reach it, the
 # account/container/object servers and memcached on loopback. Everything is
 # stopped by PID (pid files in $O/run, with the command name to check).
+# shellcheck shell=bash
 O=$BOX/objstore
 OBJ_PORT=${FUNICULAR_OBJSTORE_PORT:-8090}
 OBJ_BACKEND_PORT=6210   # object; container +1, account +2
@@ -94,7 +95,7 @@ EOF
   chmod 640 "$e/proxy-server.conf.new"; chgrp swift "$e/proxy-server.conf.new"
   printf '[swift-hash]\nswift_hash_path_suffix = funicular-box\nswift_hash_path_prefix = funicular-box\n[storage-policy:0]\nname = Policy-0\ndefault = yes\n' > "$e/swift.conf"
   if [ ! -f "$e/object.ring.gz" ]; then
-    ( cd "$e"
+    ( cd "$e" || exit
       for spec in "account:$p_acc" "container:$p_cont" "object:$p_obj"; do
         "$SWIFT_VENV/bin/swift-ring-builder" "${spec%%:*}.builder" create 8 1 1 >/dev/null
         "$SWIFT_VENV/bin/swift-ring-builder" "${spec%%:*}.builder" add "r1z1-127.0.0.1:${spec##*:}/d1" 100 >/dev/null
@@ -119,20 +120,21 @@ _objstore_stop_one() {
 _objstore_probe() {  # the admin account: healthcheck and a token
   local key
   key=$(awk -F'\t' '$1 == "admin" {print $2}' "$O/accounts.tsv")
+  # the key on stdin, never in curl's argv (ps shows argv to every user)
   curl -sf -m 3 "http://$HOSTIP:$OBJ_PORT/healthcheck" >/dev/null &&
-    curl -sf -m 3 -o /dev/null -H "X-Auth-User: admin:admin" -H "X-Auth-Key: $key" \
-      "http://$HOSTIP:$OBJ_PORT/auth/v1.0"
+    printf 'header = "X-Auth-User: admin:admin"\nheader = "X-Auth-Key: %s"\n' "$key" |
+      curl -sf -m 3 -o /dev/null -K - "http://$HOSTIP:$OBJ_PORT/auth/v1.0"
 }
 
 objstore_up() {
-  local s cmd i
+  local s cmd
   mkdir -p "$O"; chmod 755 "$O"
   objstore_install
   objstore_accounts
   objstore_config
   if ! _objstore_alive memcached; then
     memcached -d -P "$O/run/memcached.pid" -u swift -l 127.0.0.1 -p $OBJ_MEMCACHE_PORT -U 0 -m 64
-    for i in $(seq 20); do [ -s "$O/run/memcached.pid" ] && break; sleep 0.1; done
+    for _ in $(seq 20); do [ -s "$O/run/memcached.pid" ] && break; sleep 0.1; done
     echo memcached > "$O/run/memcached.comm"
   fi
   for s in account container object proxy container-updater; do
@@ -147,7 +149,7 @@ objstore_up() {
     echo $! > "$O/run/$s.pid"
     sleep 0.2; cat "/proc/$!/comm" > "$O/run/$s.comm" 2>/dev/null || true
   done
-  for i in $(seq 1 300); do _objstore_probe && break; sleep 0.1; done
+  for _ in $(seq 1 300); do _objstore_probe && break; sleep 0.1; done
   _objstore_probe || die "object store not answering: $(tail -5 "$O/log/proxy.log")"
   say "object store (Swift $SWIFT_VERSION + S3) on http://$HOSTIP:$OBJ_PORT ($STATE/objstore.tsv)"
 }

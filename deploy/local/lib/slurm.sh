@@ -1,5 +1,6 @@
 # The Slurm cluster: munge, MariaDB + slurmdbd, slurmctld, three slurmd in their own
 # network/UTS/mount namespaces, slurmrestd (JWT). Sourced by up/down.
+# shellcheck shell=bash
 S=$BOX/slurm
 
 slurm_configs() {
@@ -112,22 +113,22 @@ CONF
 
 slurm_network() {
   local nd n ip ns m
-  ip link show $BR >/dev/null 2>&1 || ip link add $BR type bridge
-  ip addr replace $HOSTIP/24 dev $BR
-  ip link set $BR up
+  ip link show "$BR" >/dev/null 2>&1 || ip link add "$BR" type bridge
+  ip addr replace "$HOSTIP/24" dev "$BR"
+  ip link set "$BR" up
   for nd in $NODES; do
     n=${nd%%:*}; ip=${nd#*:}; ns=funi-$n
-    [ -e /run/netns/$ns ] || ip netns add $ns
-    if ! ip link show vh-$n >/dev/null 2>&1; then
-      ip link add vh-$n type veth peer name eth0 netns $ns
+    [ -e /run/netns/"$ns" ] || ip netns add "$ns"
+    if ! ip link show "vh-$n" >/dev/null 2>&1; then
+      ip link add "vh-$n" type veth peer name eth0 netns "$ns"
     fi
-    ip link set vh-$n master $BR up
-    ip -n $ns link set lo up
-    ip -n $ns addr replace $ip/24 dev eth0
-    ip -n $ns link set eth0 up
-    mkdir -p /etc/netns/$ns
+    ip link set "vh-$n" master "$BR" up
+    ip -n "$ns" link set lo up
+    ip -n "$ns" addr replace "$ip/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    mkdir -p "/etc/netns/$ns"
     { echo "127.0.0.1 localhost"; echo "$HOSTIP slurmctl $(hostname -s)"
-      for m in $NODES; do echo "${m#*:} ${m%%:*}"; done; } > /etc/netns/$ns/hosts
+      for m in $NODES; do echo "${m#*:} ${m%%:*}"; done; } > "/etc/netns/$ns/hosts"
   done
   # host side: node names resolve to their namespace addresses (the proxy routes to them)
   sed -i '/^# BEGIN funicular-box$/,/^# END funicular-box$/d' /etc/hosts
@@ -157,7 +158,7 @@ slurm_daemons() {
         --skip-test-db > "$S/log/mariadb-install.log" 2>&1 || die "mariadb-install-db failed: $S/log/mariadb-install.log"
     fi
     nohup /usr/sbin/mariadbd --user=mysql --datadir="$S/mysql" --socket="$S/mysql-run/mysqld.sock" \
-      --pid-file="$S/mysql-run/mysqld.pid" --bind-address=127.0.0.1 --port=$DB_PORT \
+      --pid-file="$S/mysql-run/mysqld.pid" --bind-address=127.0.0.1 --port="$DB_PORT" \
       --log-error="$S/log/mariadb.err" --innodb-buffer-pool-size=64M >/dev/null 2>&1 < /dev/null &
     for i in $(seq 1 150); do [ -S "$S/mysql-run/mysqld.sock" ] && break; sleep 0.1; done
     [ -S "$S/mysql-run/mysqld.sock" ] || die "mariadb did not start: $(tail -3 "$S/log/mariadb.err")"
@@ -171,7 +172,7 @@ slurm_daemons() {
   if ! alive "$S/run/slurmdbd.pid" slurmdbd; then
     rm -f "$S/run/slurmdbd.pid"
     /usr/sbin/slurmdbd
-    wait_tcp 127.0.0.1 $DBD_PORT 20 || die "slurmdbd did not start: $(tail -3 "$S/log/slurmdbd.log")"
+    wait_tcp 127.0.0.1 "$DBD_PORT" 20 || die "slurmdbd did not start: $(tail -3 "$S/log/slurmdbd.log")"
     say "slurmdbd started"
   fi
   sacctmgr -n -P list cluster format=cluster 2>/dev/null | grep -qx box \
@@ -217,7 +218,7 @@ slurm_daemons() {
     # create per-step directories there under names that are the same on every node
     mkdir -p "$S/nodetmp/$n"; chmod 1777 "$S/nodetmp/$n"
     # nsenter + unshare, not 'ip netns exec': that remounts /sys without the cgroup mounts
-    nsenter --net=/run/netns/funi-$n unshare --uts --mount --propagation private \
+    nsenter --net="/run/netns/funi-$n" unshare --uts --mount --propagation private \
       sh -c "{ [ -z '$cg' ] || echo \$\$ > '$cg/cgroup.procs'; } && hostname $n \
              && mount --bind /etc/netns/funi-$n/hosts /etc/hosts \
              && mount --bind $S/nodetmp/$n /tmp && exec nice -n $NODE_NICE /usr/sbin/slurmd -N $n"
@@ -227,7 +228,7 @@ slurm_daemons() {
   if ! alive "$S/run/slurmrestd.pid" slurmrestd; then
     id slurmrestd >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin slurmrestd
     SLURM_JWT=daemon nohup /usr/sbin/slurmrestd -a rest_auth/jwt -s openapi/v0.0.38,openapi/dbv0.0.38 \
-      -u slurmrestd 127.0.0.1:$REST_PORT "$HOSTIP:$REST_PORT" >> "$S/log/slurmrestd.log" 2>&1 < /dev/null &
+      -u slurmrestd "127.0.0.1:$REST_PORT" "$HOSTIP:$REST_PORT" >> "$S/log/slurmrestd.log" 2>&1 < /dev/null &
     echo $! > "$S/run/slurmrestd.pid"
     # with the nodes' jobs, at their weight: slurmrestd 22.05 can spin on a connection it
     # closed ("poll error ... Bad file descriptor"), and at full weight it then takes a
@@ -242,14 +243,14 @@ slurm_wait_ready() {
   deadline=$(( $(date +%s) + 60 ))
   while [ "$(date +%s)" -lt $deadline ]; do
     st=$(timeout 5 sinfo -h -N -o '%N %T' 2>/dev/null || true)
-    if [ "$(echo "$st" | grep -cE ' (idle|mixed|allocated|reserved|planned)$')" = "$(echo $NODE_NAMES | wc -w)" ]; then ok=1; break; fi
+    if [ "$(echo "$st" | grep -cE ' (idle|mixed|allocated|reserved|planned)$')" = "$(echo "$NODE_NAMES" | wc -w)" ]; then ok=1; break; fi
     for n in $(echo "$st" | awk '$2 ~ /drain|inval|down/ {print $1}'); do
       scontrol update nodename="$n" state=resume 2>/dev/null || true
     done
     sleep 0.2
   done
   [ $ok = 1 ] || die "nodes not ready after 60 s: $(timeout 5 sinfo -N 2>&1)"
-  wait_tcp 127.0.0.1 $REST_PORT 20 || die "slurmrestd not answering: $(tail -3 "$S/log/slurmrestd.log")"
+  wait_tcp 127.0.0.1 "$REST_PORT" 20 || die "slurmrestd not answering: $(tail -3 "$S/log/slurmrestd.log")"
   say "cluster ready: $(sinfo -h -N -o '%N/%P/%T' | tr '\n' ' ')"
 }
 
@@ -302,18 +303,18 @@ slurm_down() {
   fi
   # whatever is left inside a node's namespace (job steps) is ours
   for n in $NODE_NAMES; do
-    [ -e /run/netns/funi-$n ] || continue
-    for p in $(ip netns pids funi-$n 2>/dev/null); do kill -9 "$p" 2>/dev/null && say "killed leftover $p in funi-$n"; done
+    [ -e "/run/netns/funi-$n" ] || continue
+    for p in $(ip netns pids "funi-$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null && say "killed leftover $p in funi-$n"; done
   done
   for n in $NODE_NAMES; do
-    [ -e /run/netns/funi-$n ] && ip netns del funi-$n
-    ip link del vh-$n 2>/dev/null
-    rm -rf /etc/netns/funi-$n
+    [ -e "/run/netns/funi-$n" ] && ip netns del "funi-$n"
+    ip link del "vh-$n" 2>/dev/null
+    rm -rf "/etc/netns/funi-$n"
   done
-  ip link show $BR >/dev/null 2>&1 && ip link del $BR
+  ip link show "$BR" >/dev/null 2>&1 && ip link del "$BR"
   sed -i '/^# BEGIN funicular-box$/,/^# END funicular-box$/d' /etc/hosts
   for n in $NODE_NAMES; do
-    for p in /sys/fs/cgroup/*/slurm_$n; do
+    for p in /sys/fs/cgroup/*/slurm_"$n"; do
       [ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} \; 2>/dev/null
     done
   done
