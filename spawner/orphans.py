@@ -118,4 +118,6 @@ async def sweep(session, slurm, prefix: str, grace: float) -> list[str]:
             cancelled.append(job.job_id)
         except (SlurmError, TimeoutError, IdentityError, ValueError) as e:
             log.error("cannot cancel orphaned job %s: %s", job.job_id, e)
+    log.info("orphan sweep: %d active jobs of this hub, %d cancelled",
+             sum(is_ours(j, prefix) for j in jobs), len(cancelled))
     return cancelled

@@ -43,6 +43,15 @@ class SlurmCLI:
         self.timeout = timeout
         self.identity = identity
 
+    async def _run(self, argv: list[str], env: dict[str, str] | None = None) -> proc.Result:
+        """A Slurm command within ``timeout``; a slurmctld that does not answer is a
+        SlurmError like any other failure (the command is ended, see ``proc``)."""
+        try:
+            return await proc.run(argv, timeout=self.timeout, env=env or proc.which_env())
+        except TimeoutError:
+            raise SlurmError(f"{argv[argv.index('--') + 1] if '--' in argv else argv[0]} "
+                             f"did not answer within {self.timeout:.0f} s") from None
+
     async def submit(self, job: BatchJob, *, user: str, script: str,
                      home: str | None = None) -> str:
         """Submit as ``user``; returns the job id. ``home``: $HOME for the job (sbatch
@@ -50,9 +59,9 @@ class SlurmCLI:
         argv = as_user(self.become, user, self.identity) + sbatch_argv(job, script, self.sbatch)
         # what the job starts with (sbatch exports it): ch-run needs $USER
         env = proc.which_env({"USER": user, "LOGNAME": user, **({"HOME": home} if home else {})})
-        res = await proc.run(argv, timeout=self.timeout, env=env)
+        res = await self._run(argv, env=env)
         job_id = res.stdout.strip().split(";")[0]
-        if res.returncode != 0 or not job_id.isdigit():
+        if res.returncode != 0 or not (job_id.isascii() and job_id.isdigit()):
             raise SlurmError(f"sbatch failed (exit {res.returncode}): {res.stderr.strip()}")
         return job_id
 
@@ -64,7 +73,7 @@ class SlurmCLI:
         ids = [job_id_arg(j.split("_")[0]) for j in job_ids]
         if ids:
             argv.append(f"--jobs={','.join(sorted(set(ids)))}")
-        res = await proc.run(argv, timeout=self.timeout, env=proc.which_env())
+        res = await self._run(argv)
         if res.returncode != 0:
             # squeue lists the jobs it knows and fails only when it knows none of them
             if ids and "Invalid job id" in res.stderr:
@@ -87,7 +96,7 @@ class SlurmCLI:
     async def cancel(self, job_id: str, *, user: str, signal: str | None = None) -> None:
         argv = as_user(self.become, user, self.identity) + \
             scancel_argv(job_id, self.scancel, signal)
-        res = await proc.run(argv, timeout=self.timeout, env=proc.which_env())
+        res = await self._run(argv)
         if res.returncode != 0 and "Invalid job id" not in res.stderr \
                 and "already completing or completed" not in res.stderr:
             raise SlurmError(f"scancel {job_id} failed (exit {res.returncode}): "
@@ -108,9 +117,8 @@ class SlurmCLI:
 
     async def cancelled_by(self, job_id: str) -> int | None:
         """uid that cancelled the job, from accounting ("CANCELLED by 0"); None if unknown."""
-        res = await proc.run([self.sacct, "--noheader", "--parsable2", "--allocations",
-                              f"--jobs={job_id_arg(job_id)}", "--format=State"],
-                             timeout=self.timeout, env=proc.which_env())
+        res = await self._run([self.sacct, "--noheader", "--parsable2", "--allocations",
+                              f"--jobs={job_id_arg(job_id)}", "--format=State"])
         m = re.search(r"CANCELLED by (\d+)", res.stdout)
         return int(m.group(1)) if m else None
 
@@ -118,9 +126,8 @@ class SlurmCLI:
         """What slurmdbd kept of a job (and each task of an array): JobID, State,
         ExitCode, Start, End, NodeList. For jobs slurmctld has forgotten."""
         fields = ("JobID", "State", "ExitCode", "Start", "End", "NodeList")
-        res = await proc.run([self.sacct, "--noheader", "--parsable2", "--allocations",
-                              f"--jobs={job_id_arg(job_id)}", f"--format={','.join(fields)}"],
-                             timeout=self.timeout, env=proc.which_env())
+        res = await self._run([self.sacct, "--noheader", "--parsable2", "--allocations",
+                              f"--jobs={job_id_arg(job_id)}", f"--format={','.join(fields)}"])
         if res.returncode != 0:
             return []
         rows = [dict(zip(fields, line.split("|"), strict=False))
@@ -145,8 +152,7 @@ class SlurmCLI:
         """``scontrol show partition|node|reservation``: one dict per object."""
         if kind not in _SHOWABLE:
             raise ValueError(f"cannot show {kind!r}")
-        res = await proc.run([self.scontrol, "show", kind, "--oneliner"],
-                             timeout=self.timeout, env=proc.which_env())
+        res = await self._run([self.scontrol, "show", kind, "--oneliner"])
         if res.returncode != 0:
             raise SlurmError(f"scontrol show {kind} failed (exit {res.returncode}): "
                              f"{res.stderr.strip()}")
@@ -164,9 +170,8 @@ class SlurmCLI:
     async def associations(self) -> list[Association]:
         """Every user's accounts (one call for all users: cheap for slurmdbd, and the
         hub needs them for many users)."""
-        res = await proc.run([self.sacctmgr, "--noheader", "--parsable2", "show",
-                              "associations", "format=user,account,partition"],
-                             timeout=self.timeout, env=proc.which_env())
+        res = await self._run([self.sacctmgr, "--noheader", "--parsable2", "show",
+                              "associations", "format=user,account,partition"])
         if res.returncode != 0:
             raise SlurmError(f"sacctmgr failed (exit {res.returncode}): {res.stderr.strip()}")
         return parse_associations(res.stdout)
