@@ -16,14 +16,18 @@ from . import validate as v
 from .errors import IdentityError
 
 DEFAULT_MIN_UID = 1000
-# nobody/nogroup and (uid_t)-1, -2: above any floor, and still no one's account
-_OVERFLOW = frozenset({65534, 4294967294, 4294967295})
+# system accounts above the floor: Debian's and Fedora's fixed uids of packages
+# (slurm is 64030 on Debian) and nobody (65534)
+DEFAULT_SYSTEM_UIDS = ((60000, 65535),)
+# (uid_t)-1 and -2: never anyone's account, whatever the site says
+_OVERFLOW = frozenset({4294967294, 4294967295})
 
 
 @dataclass(frozen=True)
 class Policy:
     min_uid: int = DEFAULT_MIN_UID
     allowed_group: str = ""  # empty: any group
+    system_uids: tuple[tuple[int, int], ...] = DEFAULT_SYSTEM_UIDS  # inclusive ranges
 
     def check(self, user: str) -> pwd.struct_passwd:
         """The user's passwd entry, or IdentityError saying why the gateway refuses."""
@@ -35,9 +39,10 @@ class Policy:
         if entry.pw_uid < self.min_uid:
             raise IdentityError(f"{user!r} is a system account (uid {entry.pw_uid} is below "
                                 f"{self.min_uid}); the gateway does not act as it")
-        if entry.pw_uid in _OVERFLOW:
-            raise IdentityError(f"{user!r} is the kernel's overflow account (uid "
-                                f"{entry.pw_uid}); the gateway does not act as it")
+        if entry.pw_uid in _OVERFLOW or any(lo <= entry.pw_uid <= hi
+                                            for lo, hi in self.system_uids):
+            raise IdentityError(f"{user!r} is a system account (uid {entry.pw_uid} is in "
+                                "a range of system accounts); the gateway does not act as it")
         if self.allowed_group and not _in_group(entry, self.allowed_group):
             raise IdentityError(f"{user!r} is not in the group {self.allowed_group!r} of "
                                 "gateway users")

@@ -10,11 +10,6 @@ env file (unless a newer server of the same name uses it). The orphan sweep
 """
 
 import asyncio
-import logging
-
-from funicular.core.errors import SlurmError
-
-log = logging.getLogger("funicular.spawner")
 
 DELAYS = (2, 5, 15, 30, 60)  # seconds between tries; the last repeats
 _tasks: dict[int, asyncio.Task] = {}
@@ -49,23 +44,27 @@ async def _retry(spawner) -> None:
                 await spawner.slurm.cancel(job_id, user=spawner.user.name)
                 if not await gone(spawner, job_id):
                     continue
-            except (SlurmError, TimeoutError) as e:
-                log.warning("%s: job %s still not cancelled (try %d): %s",
-                            spawner._log_name, job_id, tries, e)
+            except Exception as e:  # SlurmError, TimeoutError, IdentityError...: again later
+                spawner.log.warning("%s: job %s still not cancelled (try %d): %s",
+                                    spawner._log_name, job_id, tries, e)
                 continue
             spawner.status.unwatch(job_id)
-            await finish(spawner, entry)
+            try:
+                await finish(spawner, entry)
+            except Exception:  # a server deleted meanwhile: the sweep has the job anyway
+                spawner.log.exception("%s: after cancelling job %s", spawner._log_name, job_id)
+                return
 
 
 async def finish(spawner, entry: dict) -> None:
     """The job is gone: its token goes, its env file too if no newer server has it."""
     if entry.get("token_id") != spawner.token_id:  # not a newer server's (ids are reused)
         spawner._revoke_token(entry.get("token_id"))
-    if not spawner.job_id:
+    if not (spawner.job_id or spawner._starting or spawner.submit_nonce):
         try:
             await spawner._userfile("remove", spawner._env_path())
         except (RuntimeError, TimeoutError) as e:
-            log.warning("%s: %s", spawner._log_name, e)
+            spawner.log.warning("%s: %s", spawner._log_name, e)
     spawner.pending_cancel = [e for e in spawner.pending_cancel if e is not entry]
     spawner._save_state()
-    log.info("%s: job %s cancelled after all", spawner._log_name, entry["job_id"])
+    spawner.log.info("%s: job %s cancelled after all", spawner._log_name, entry["job_id"])

@@ -43,7 +43,7 @@ def schedule_sweep(spawner) -> None:
         return  # not inside a running hub
     _sweepers[prefix] = asyncio.ensure_future(_loop(
         spawner.user.settings.get("proxy"), spawner._session, spawner.slurm, prefix,
-        spawner.orphan_sweep_interval, spawner.orphan_grace))
+        spawner.orphan_sweep_interval, spawner.orphan_grace, spawner.log))
 
 
 def known_jobs(session) -> tuple[set[str], set[str]]:
@@ -73,21 +73,22 @@ def is_orphan(job: QueuedJob, prefix: str, ids: set[str], nonces: set[str],
     return job.submitted is not None and job.submitted < cutoff
 
 
-async def _loop(proxy, session, slurm, prefix: str, interval: float, grace: float) -> None:
+async def _loop(proxy, session, slurm, prefix: str, interval: float, grace: float,
+                out=log) -> None:
     if proxy is not None:
         await _wait_for_hub(proxy)
     while True:
         try:
-            await sweep(session, slurm, prefix, grace)
+            await sweep(session, slurm, prefix, grace, out)
         except Exception:  # never let one bad round end the loop
-            log.exception("orphan sweep failed")
+            out.exception("orphan sweep failed")
         if not interval:
             return
         await asyncio.sleep(interval)
 
 
-async def sweep(session, slurm, prefix: str, grace: float) -> list[str]:
-    """One round; returns the ids of the jobs cancelled."""
+async def sweep(session, slurm, prefix: str, grace: float, log=log) -> list[str]:
+    """One round; returns the ids of the jobs cancelled. ``log``: the hub's log."""
     try:
         jobs = await slurm.active_jobs()
     except (SlurmError, TimeoutError) as e:

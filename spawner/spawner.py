@@ -319,7 +319,15 @@ class FunicularSpawner(Spawner):
         DEFAULT_MIN_UID, min=0,
         help="""Hub users whose uid is below this (system accounts: root, daemon, slurm...)
         are refused everywhere: no notebook job, no Slurm token, no command run as them.
-        The overflow uid (nobody, 65534) is always refused.""",
+        See also system_uid_ranges.""",
+    ).tag(config=True)
+
+    system_uid_ranges = List(
+        List(Integer(), minlen=2, maxlen=2), [[60000, 65535]],
+        help="""Inclusive uid ranges of system accounts above min_uid, refused like those
+        below it: by default Debian's and Fedora's fixed uids of packages (slurm is
+        64030 on Debian) and nobody (65534). Clear it ([]) at a site whose ordinary
+        accounts have uids in that range.""",
     ).tag(config=True)
 
     allowed_group = Unicode(
@@ -446,7 +454,8 @@ class FunicularSpawner(Spawner):
 
     @property
     def identity(self) -> Policy:
-        return Policy(self.min_uid, self.allowed_group)
+        return Policy(self.min_uid, self.allowed_group,
+                      tuple((lo, hi) for lo, hi in self.system_uid_ranges))
 
     def _make_backend(self):
         """The Slurm backend and a key under which spawners share caches for it."""
@@ -1036,7 +1045,9 @@ class FunicularSpawner(Spawner):
 
     async def poll(self):
         if not self.job_id:
-            return 0
+            # a start stopped while its sbatch's answer was outstanding: "running", so
+            # that JupyterHub calls stop(), which looks the job up by its nonce
+            return None if self.submit_nonce else 0
         if self._starting:
             return None
         try:
@@ -1090,7 +1101,7 @@ class FunicularSpawner(Spawner):
             try:
                 await self.slurm.cancel(job_id, user=self.user.name)
                 cancelled.append(job_id)
-            except (SlurmError, TimeoutError) as e:
+            except (SlurmError, TimeoutError, IdentityError) as e:
                 # the job stays known (pending_cancel), retried; the sweep sees it too
                 self.log.error("%s: cannot cancel job %s (%s); will try again",
                                self._log_name, job_id, e)

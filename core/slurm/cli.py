@@ -5,6 +5,7 @@ Slurm itself enforces who may do what; status queries run as the caller and ask
 for many jobs in one call.
 """
 
+import asyncio
 import re
 from collections.abc import Iterable
 
@@ -79,7 +80,8 @@ class SlurmCLI:
             if ids and "Invalid job id" in res.stderr:
                 return []
             raise SlurmError(f"squeue failed (exit {res.returncode}): {res.stderr.strip()}")
-        return jobjson.parse(res.stdout)
+        # 22.05 answers with every job it remembers: parse off the event loop
+        return await asyncio.to_thread(jobjson.parse, res.stdout)
 
     async def query(self, job_ids: Iterable[str]) -> dict[str, JobInfo]:
         """State of the given jobs, and only of them. Jobs Slurm no longer knows are
@@ -94,8 +96,10 @@ class SlurmCLI:
         return jobjson.select(await self._jobs(ids), ids)
 
     async def cancel(self, job_id: str, *, user: str, signal: str | None = None) -> None:
-        argv = as_user(self.become, user, self.identity) + \
-            scancel_argv(job_id, self.scancel, signal)
+        # only the floor: a job Slurm says is the user's is cancelled even after the
+        # user left allowed_group (never as root or a system account below min_uid)
+        floor = Policy(min_uid=self.identity.min_uid, system_uids=())
+        argv = as_user(self.become, user, floor) + scancel_argv(job_id, self.scancel, signal)
         res = await self._run(argv)
         if res.returncode != 0 and "Invalid job id" not in res.stderr \
                 and "already completing or completed" not in res.stderr:

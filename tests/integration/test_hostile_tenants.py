@@ -127,8 +127,8 @@ def test_a_tenant_cannot_take_a_servers_port_on_its_node(hub):
              "except OSError as e:\n"
              "    sys.exit(f'refused: {e}')\n"
              "print('bound')\n")
-    res = run("ip", "netns", "exec", node, "runuser", "-u", "mallory", "--", "python3", "-c",
-              squat, check=False)
+    res = run("ip", "netns", "exec", f"funi-{node}", "runuser", "-u", "mallory", "--",
+              "python3", "-c", squat, check=False)
     assert res.returncode != 0 and "Address already in use" in res.stderr, res
     assert hub.server_get("alice", "funicular/api/info").json()["hostname"] == node
 
