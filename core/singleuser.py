@@ -100,7 +100,12 @@ def report(api_url: str, token: str, host: str, port: int, timeout: float = 10,
            ) -> tuple[int, dict]:
     """POST host and port to the hub; returns the HTTP status (0: hub unreachable) and
     the hub's answer (``end_time``: when Slurm will end this job)."""
-    body = json.dumps({"host": host, "port": port}).encode()
+    body = {"host": host, "port": port}
+    if os.environ.get("SLURM_JOB_ID", "").isdigit():
+        # which job this is: a leftover job of the same server (one whose cancel is
+        # still being retried) reads the same env file, and must not take the route
+        body["job_id"] = os.environ["SLURM_JOB_ID"]
+    body = json.dumps(body).encode()
     req = urllib.request.Request(
         api_url.rstrip("/") + path, data=body, method="POST",
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},

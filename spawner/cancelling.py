@@ -58,8 +58,9 @@ async def _retry(spawner) -> None:
 
 async def finish(spawner, entry: dict) -> None:
     """The job is gone: its token goes, its env file too if no newer server has it."""
-    if entry.get("token_id") != spawner.token_id:  # not a newer server's (ids are reused)
-        spawner._revoke_token(entry.get("token_id"))
+    if entry.get("token_id") != spawner.token_id and entry.get("token_created"):
+        # that very token: SQLite reuses the ids of deleted rows
+        spawner._revoke_token(entry["token_id"], entry["token_created"])
     if not (spawner.job_id or spawner._starting or spawner.submit_nonce):
         try:
             await spawner._userfile("remove", spawner._env_path())

@@ -35,16 +35,23 @@ class _ServerTokenHandler(APIHandler):
         return spawner
 
 
-def _address(raw: bytes) -> tuple[str, int]:
-    """Exactly {"host": ..., "port": ...}, checked, or a 400 that says what is wrong."""
+def _address(raw: bytes) -> tuple[str, int, str | None]:
+    """Exactly {"host": ..., "port": ...} and, from a Slurm job, its "job_id"; checked,
+    or a 400 that says what is wrong."""
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
         raise web.HTTPError(400, "body must be JSON") from None
-    if not isinstance(body, dict) or set(body) != {"host", "port"}:
-        raise web.HTTPError(400, "body must be exactly {\"host\": ..., \"port\": ...}")
+    if not isinstance(body, dict) or set(body) - {"job_id"} != {"host", "port"}:
+        raise web.HTTPError(400, "body must be exactly {\"host\": ..., \"port\": ...} "
+                            "and optionally \"job_id\"")
+    job_id = body.get("job_id")
+    if job_id is not None and not (isinstance(job_id, str) and job_id.isascii()
+                                   and job_id.isdigit() and len(job_id) <= 19):
+        raise web.HTTPError(400, "job_id: digits expected")
     try:
-        return v.hostname("host", body["host"]), v.integer("port", body["port"], 1024, 65535)
+        return (v.hostname("host", body["host"]), v.integer("port", body["port"], 1024, 65535),
+                job_id)
     except SpecError as e:
         raise web.HTTPError(400, str(e)) from None
 
@@ -54,7 +61,10 @@ class AddressHandler(_ServerTokenHandler):
 
     async def post(self):
         spawner = self.server_spawner("is starting")
-        host, port = _address(self.request.body)
+        host, port, job_id = _address(self.request.body)
+        # (while sbatch's answer is not back, accept_address says 503: try again)
+        if job_id is not None and spawner.job_id and job_id != spawner.job_id:
+            raise web.HTTPError(409, f"job {job_id} is not this server's job")
         status, message = await spawner.accept_address(host, port)
         if status != 200:
             raise web.HTTPError(status, message)
@@ -69,7 +79,9 @@ class ListeningHandler(_ServerTokenHandler):
 
     async def post(self):
         spawner = self.server_spawner("is starting")
-        host, port = _address(self.request.body)
+        host, port, job_id = _address(self.request.body)
+        if job_id is not None and spawner.job_id and job_id != spawner.job_id:
+            raise web.HTTPError(409, f"job {job_id} is not this server's job")
         status, message = spawner.accept_listening(host, port)
         if status != 200:
             raise web.HTTPError(status, message)

@@ -594,12 +594,20 @@ class FunicularSpawner(Spawner):
         token = orm.APIToken.find(self._session, self.api_token) if self.api_token else None
         return token.id if token is not None else None
 
-    def _revoke_token(self, token_id: int | None) -> None:
+    def _token_created(self, token_id: int | None) -> str | None:
+        token = self._session.get(orm.APIToken, token_id) if token_id is not None else None
+        return token.created.isoformat() if token is not None and token.created else None
+
+    def _revoke_token(self, token_id: int | None, created: str | None = None) -> None:
         """Delete a server token by id. After a hub restart JupyterHub no longer knows
-        the token of a server it stops, so without this it would stay valid forever."""
+        the token of a server it stops, so without this it would stay valid forever.
+        ``created``: revoke only that very token (SQLite reuses the ids of deleted rows)."""
         if token_id is None:
             return
         token = self._session.get(orm.APIToken, token_id)
+        if created is not None and (token is None or token.created is None
+                                    or token.created.isoformat() != created):
+            return
         if token is not None and token.user_id == self.user.id:
             self._session.delete(token)
             self._session.commit()
@@ -1105,7 +1113,8 @@ class FunicularSpawner(Spawner):
                 # the job stays known (pending_cancel), retried; the sweep sees it too
                 self.log.error("%s: cannot cancel job %s (%s); will try again",
                                self._log_name, job_id, e)
-                self.pending_cancel.append({"job_id": job_id, "token_id": self.token_id})
+                self.pending_cancel.append({"job_id": job_id, "token_id": self.token_id,
+                                            "token_created": self._token_created(self.token_id)})
         self.adopt_job_id = None
         if len(cancelled) < len(ids):
             self._save_state()

@@ -14,7 +14,7 @@ from ..become import as_user
 from ..errors import SlurmError
 from ..identity import DEFAULT, Policy
 from ..spec import BatchJob
-from . import jobjson
+from . import jobjson, jobtext
 from .argv import job_id_arg, sbatch_argv, scancel_argv
 from .cluster import (
     Association,
@@ -93,7 +93,17 @@ class SlurmCLI:
         ids = sorted({str(j) for j in job_ids})
         if not ids:
             return {}
-        return jobjson.select(await self._jobs(ids), ids)
+        # text without free-form fields: it honours --jobs, which 22.05's --json does not
+        argv = [self.squeue, "--local", "--noheader", "--states=all",
+                f"--jobs={','.join(sorted({job_id_arg(j.split('_')[0]) for j in ids}))}",
+                f"--format={jobtext.FORMAT}"]
+        res = await self._run(argv)
+        if res.returncode != 0:
+            # squeue lists the jobs it knows and fails only when it knows none of them
+            if "Invalid job id" in res.stderr:
+                return {}
+            raise SlurmError(f"squeue failed (exit {res.returncode}): {res.stderr.strip()}")
+        return jobtext.parse(res.stdout, ids)
 
     async def cancel(self, job_id: str, *, user: str, signal: str | None = None) -> None:
         # only the floor: a job Slurm says is the user's is cancelled even after the

@@ -130,6 +130,10 @@ def test_address_callback_accepts_only_this_servers_host_and_port(hub):
     assert listening({"host": host, "port": port}, tok="not-a-token").status_code == 403
     assert listening({"host": host, "port": port, "url": "x"}).status_code == 400
     assert listening({"host": host, "port": port + 1}).status_code == 409
+    # another job of the same server (a leftover whose cancel is retried) is refused
+    assert listening({"host": host, "port": port, "job_id": "999999"}).status_code == 409
+    assert post({"host": host, "port": port, "job_id": "999999"}).status_code == 409
+    assert post({"host": host, "port": port, "job_id": "1 OR 1"}).status_code == 400
     assert listening({"host": host, "port": port}).status_code == 200
 
 

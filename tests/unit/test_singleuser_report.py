@@ -44,6 +44,13 @@ def test_report_sends_only_host_and_port(hub):
     assert singleuser.report(url, "stale", "10.0.0.5", 40000) == (403, {})
 
 
+def test_a_job_says_which_job_it_is(hub, monkeypatch):
+    url, seen = hub
+    monkeypatch.setenv("SLURM_JOB_ID", "4711")
+    singleuser.report(url, "token good", "10.0.0.5", 40000)
+    assert seen[-1][2] == {"host": "10.0.0.5", "port": 40000, "job_id": "4711"}
+
+
 def test_report_unreachable_hub():
     assert singleuser.report("http://127.0.0.1:9/hub/api", "t", "h", 1, timeout=2) == (0, {})
 
