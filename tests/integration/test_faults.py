@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .harness import Hub, job_state, notebook_jobs, slurmctld_pid, wait_for
+from .harness import Hub, env_path, job_state, notebook_jobs, slurmctld_pid, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -104,10 +104,13 @@ def test_frozen_during_scancel_the_job_is_kept_and_cancelled_later(fhub):
         wait_for(lambda: f"cannot cancel job {job}" in
                  (fhub.dir / "jupyterhub.log").read_text()[mark:], TIMEOUT * 4,
                  "the stop to say it keeps the job")
-    assert job_state(job) == "RUNNING"
-    # after the controller is back, the retry (or the sweep) cancels it
+    # after the controller is back (it may still serve the scancel it had queued), the
+    # retry makes sure the job is gone, then revokes its token and removes its env file
     wait_for(lambda: job_state(job) in (None, "CANCELLED", "COMPLETED"), 90,
              "the kept job to be cancelled")
+    wait_for(lambda: f"job {job} cancelled after all" in
+             (fhub.dir / "jupyterhub.log").read_text()[mark:], 60, "the retry to finish")
+    assert not env_path("mallory").exists()
     no_jobs_left(fhub)
     assert not untracked(fhub)
 
