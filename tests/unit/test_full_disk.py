@@ -25,9 +25,11 @@ from funicular.core.jobs.build import STAGE_CREDENTIALS
 from funicular.core.storage import Journal
 from funicular.core.storage.journal import Transfer
 from funicular.extension.jobs import service as service_module
-from funicular.extension.jobs.backends.base import JobBackend, TaskState
+from funicular.extension.jobs.backends.base import TaskState
 from funicular.extension.jobs.service import JobService
 from funicular.extension.jobs.store import JobStore, JobStoreError
+
+from .test_job_service import Scheduler as _Scheduler
 
 SITE = JobSite(images={"notebook": SiteImage("/img/notebook"), "sim": SiteImage("/img/sim")},
                host_home="/users/alice", stage_image="notebook")
@@ -81,33 +83,8 @@ class Disk:
         os.unlink(self.filler)
 
 
-class Scheduler(JobBackend):
-    """Takes every job; ``then`` runs right after it took one (the disk fills)."""
-
-    name = "rest"
-
-    def __init__(self):
-        super().__init__(SITE, "alice", {})
-        self.submitted, self.tasks, self.then = [], {}, None
-
-    async def submit(self, job):
-        self.submitted.append(job)
-        if self.then:
-            self.then()
-        return str(100 + len(self.submitted))
-
-    async def states(self, ids):
-        return {i: self.tasks[i] for i in ids if i in self.tasks}
-
-    async def accounting(self, backend_id):
-        return self.tasks.get(backend_id, [])
-
-    async def cancel(self, backend_id):
-        pass
-
-
 def _service(store_path: str, home, backend=None) -> JobService:
-    return JobService(JobStore(store_path, timeout=1), backend or Scheduler(), SITE,
+    return JobService(JobStore(store_path, timeout=1), backend or _Scheduler(SITE), SITE,
                       user="alice", home=str(home), store_env=KEYS)
 
 

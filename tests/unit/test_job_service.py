@@ -25,8 +25,8 @@ class Scheduler(JobBackend):
 
     name = "rest"
 
-    def __init__(self):
-        super().__init__(SITE, "alice", {})
+    def __init__(self, site: JobSite = SITE):
+        super().__init__(site, "alice", {})
         self.submitted, self.tasks, self.acct, self.refuse = [], {}, {}, None
         self.then = None  # runs right after a job was taken
 
