@@ -6,6 +6,7 @@ group "instructors") runs it from the workshop service, and nobody else can."""
 
 import json
 import pathlib
+import signal
 
 import requests
 
@@ -64,6 +65,10 @@ def test_own_work_survives_a_restart_and_reset_brings_back_the_original(hub):
     wait_for(lambda: hub.server(user) is None, 60, "the server to stop")
     _start(hub, user)
     assert notebook.read_text() == "my answers\n"  # the next start left it alone
+    # a hub restart under the running server: its token is known to the hub by id
+    hub.stop(signal.SIGKILL)
+    hub.start()
+    hub.wait_ready(user, timeout=30)
 
     token = hub.user_token(user)
     r = hub.as_user("POST", user, "funicular/api/material/reset", token)
