@@ -3,20 +3,22 @@ is routed, the process on its reported port must prove it holds the server's tok
 
 import json
 import secrets
+import ssl
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from funicular.core import listener
 
 
-async def verify(url: str, token: str, timeout: float) -> tuple[bool, str]:
-    """Ask ``url`` (the server's base URL) for the proof; (ok, why not)."""
+async def verify(url: str, token: str, timeout: float,
+                 ssl_context: ssl.SSLContext | None = None) -> tuple[bool, str]:
+    """Ask ``url`` (the server's base URL) for the proof; (ok, why not). With internal
+    SSL, ``ssl_context`` is the hub's client certificate and the internal CA."""
     nonce = secrets.token_hex(16)
     try:
-        # with internal_ssl, JupyterHub configures AsyncHTTPClient with its client cert
         resp = await AsyncHTTPClient().fetch(
             f"{url.rstrip('/')}/{listener.PATH}?nonce={nonce}",
-            request_timeout=timeout, connect_timeout=timeout)
+            request_timeout=timeout, connect_timeout=timeout, ssl_options=ssl_context)
         answer = json.loads(resp.body).get("proof")
     except HTTPClientError as e:
         return False, f"HTTP {e.code}"

@@ -30,9 +30,10 @@ log = logging.getLogger("funicular.spawner")
 
 PROCESS_START = time.time()
 _sweepers: dict[str, asyncio.Task] = {}
+_waiters: set[asyncio.Task] = set()
 
 
-def schedule_sweep(spawner) -> None:
+def schedule_sweep(spawner, proxy=None, session=None) -> None:
     """Start this hub's sweep loop for the spawner's job prefix (once per process)."""
     prefix = spawner.job_name_prefix
     if prefix in _sweepers and not _sweepers[prefix].done():
@@ -41,9 +42,46 @@ def schedule_sweep(spawner) -> None:
         asyncio.get_running_loop()
     except RuntimeError:
         return  # not inside a running hub
+    if session is None:
+        if spawner.user is None:
+            return
+        proxy, session = spawner.user.settings.get("proxy"), spawner._session
     _sweepers[prefix] = asyncio.ensure_future(_loop(
-        spawner.user.settings.get("proxy"), spawner._session, spawner.slurm, prefix,
-        spawner.orphan_sweep_interval, spawner.orphan_grace, spawner.log))
+        proxy, session, spawner.slurm, prefix, spawner.orphan_sweep_interval,
+        spawner.orphan_grace, spawner.log))
+
+
+def start_with_hub() -> None:
+    """Start the sweep when the hub is up, even if it builds no spawner (a hub with no
+    server running). Called when ``funicular.spawner`` is imported: JupyterHub loads
+    its config inside its running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return  # imported outside a hub (tests, tools)
+    _waiters.add(task := asyncio.ensure_future(_when_hub_is_up()))
+    task.add_done_callback(_waiters.discard)
+
+
+async def _when_hub_is_up(patience: float = 600) -> None:
+    from jupyterhub.app import JupyterHub
+
+    from .spawner import FunicularSpawner
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    while loop.time() < deadline:
+        app = JupyterHub.instance() if JupyterHub.initialized() else None
+        if getattr(app, "proxy", None) is not None and getattr(app, "db", None) is not None:
+            break
+        await asyncio.sleep(1)
+    else:
+        return
+    if not issubclass(app.spawner_class, FunicularSpawner):
+        return
+    # a spawner of no user, for the admin's configuration (backend, prefix, intervals)
+    config_only = app.spawner_class(config=app.config, log=app.log)
+    schedule_sweep(config_only, proxy=app.proxy, session=app.db)
 
 
 def known_jobs(session) -> tuple[set[str], set[str]]:

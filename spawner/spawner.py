@@ -14,6 +14,7 @@ import sys
 import sqlalchemy
 from jupyterhub import orm
 from jupyterhub.spawner import Spawner
+from jupyterhub.utils import make_ssl_context
 from tornado import web
 from traitlets import Any, Bool, Dict, Enum, Float, Integer, List, Unicode, default
 
@@ -993,11 +994,16 @@ class FunicularSpawner(Spawner):
         if not self.verify_listener:
             return
         url = f"{'https' if self.internal_ssl else 'http'}://{host}:{port}{self.server.base_url}"
+        ctx = None
+        if self.internal_ssl:  # as JupyterHub's own check of the server (User.spawn)
+            s = self.user.settings
+            ctx = make_ssl_context(s.get("internal_ssl_key"), s.get("internal_ssl_cert"),
+                                   cafile=s.get("internal_ssl_ca"))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.http_timeout
         while True:
             ok, why = await listenercheck.verify(url, self.api_token,
-                                                 max(1.0, deadline - loop.time()))
+                                                 max(1.0, deadline - loop.time()), ctx)
             if ok:
                 return
             if why.startswith("HTTP ") or loop.time() >= deadline:
@@ -1072,6 +1078,8 @@ class FunicularSpawner(Spawner):
             return 1
         if info.running and self.port_reported:
             return None
+        if (info.waiting or info.running) and self._address is not None:
+            return None  # this hub process started it and the start failed: stop() cancels
         if info.waiting or info.running:
             # alive, but its server never reported to this hub process: the hub restarted
             # while it was queued or starting. Let the hub stop it without cancelling; a

@@ -62,8 +62,6 @@ def test_forged_rows_in_a_watched_jobs_name_leave_other_servers_alone(hub):
 def test_forged_rows_in_a_held_jobs_comment_cancel_nothing_of_anyone_else(hub):
     """Old sweep format %i|%u|%V|%j|%k: mallory's comment named alice's batch job as an
     orphaned notebook job of alice's, and the hub cancelled it, as alice."""
-    hub.spawn("bob")  # a server across the restart: the hub builds its spawner at start-up
-    hub.wait_ready("bob")
     victim = run("runuser", "-u", "alice", "--", "sbatch", "--parsable", "-p", "mc",
                  "-o", "/dev/null", "-J", "alices-simulation", "--wrap", "sleep 600",
                  cwd="/tmp").stdout.strip()
