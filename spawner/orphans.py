@@ -30,7 +30,6 @@ log = logging.getLogger("funicular.spawner")
 
 PROCESS_START = time.time()
 _sweepers: dict[str, asyncio.Task] = {}
-_waiters: set[asyncio.Task] = set()
 
 
 def schedule_sweep(spawner, proxy=None, session=None) -> None:
@@ -52,32 +51,34 @@ def schedule_sweep(spawner, proxy=None, session=None) -> None:
 
 
 def start_with_hub() -> None:
-    """Start the sweep when the hub is up, even if it builds no spawner (a hub with no
-    server running). Called when ``funicular.spawner`` is imported: JupyterHub loads
-    its config inside its running event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return  # imported outside a hub (tests, tools)
-    _waiters.add(task := asyncio.ensure_future(_when_hub_is_up()))
-    task.add_done_callback(_waiters.discard)
-
-
-async def _when_hub_is_up(patience: float = 600) -> None:
+    """Start the sweep once the hub has initialised its spawners, even if it builds
+    none (a hub with no server running). JupyterHub has no start-up hook and imports
+    its spawner classes before its event loop runs, so ``JupyterHub.init_spawners``
+    is wrapped (once, when ``funicular.spawner`` is imported); where it is missing,
+    the sweep still starts with the first spawner the hub builds."""
     from jupyterhub.app import JupyterHub
 
+    original = getattr(JupyterHub, "init_spawners", None)
+    if original is None or getattr(original, "_funicular_sweep", False):
+        return
+
+    async def init_spawners(app, *args, **kwargs):
+        result = await original(app, *args, **kwargs)
+        try:
+            _start_for(app)
+        except Exception:  # the hub must start whatever happens here
+            app.log.exception("the orphan sweep did not start")
+        return result
+
+    init_spawners._funicular_sweep = True
+    JupyterHub.init_spawners = init_spawners
+
+
+def _start_for(app) -> None:
     from .spawner import FunicularSpawner
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + patience
-    while loop.time() < deadline:
-        app = JupyterHub.instance() if JupyterHub.initialized() else None
-        if getattr(app, "proxy", None) is not None and getattr(app, "db", None) is not None:
-            break
-        await asyncio.sleep(1)
-    else:
-        return
-    if not issubclass(app.spawner_class, FunicularSpawner):
+    if not (isinstance(app.spawner_class, type)
+            and issubclass(app.spawner_class, FunicularSpawner)):
         return
     # a spawner of no user, for the admin's configuration (backend, prefix, intervals)
     config_only = app.spawner_class(config=app.config, log=app.log)
@@ -87,8 +88,8 @@ async def _when_hub_is_up(patience: float = 600) -> None:
 def known_jobs(session) -> tuple[set[str], set[str]]:
     """Job ids and submission nonces that some spawner's state holds."""
     ids, nonces = set(), set()
-    for (state,) in session.query(orm.Spawner.state):
-        state = state or {}
+    for row in session.query(orm.Spawner):
+        state = row.state or {}
         for key in ("job_id", "adopt_job_id"):
             if state.get(key):
                 ids.add(str(state[key]))
