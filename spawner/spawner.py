@@ -435,6 +435,7 @@ class FunicularSpawner(Spawner):
         super().__init__(**kwargs)
         self.pending_cancel = []
         self._starting = False
+        self._start_failed = False
         self._address: asyncio.Future | None = None
         self._listening = asyncio.Event()  # the server says it accepts connections
         self._events: list[dict] = []
@@ -856,10 +857,14 @@ class FunicularSpawner(Spawner):
     # ------------------------------------------------------------------ lifecycle
     async def start(self):
         self._starting = True
+        self._start_failed = False
         self._events = []
         self.last_end = None
         try:
             return await self._start()
+        except BaseException:
+            self._start_failed = True  # poll() then leaves its job to stop()
+            raise
         finally:
             self._starting = False
             self._events_changed.set()
@@ -1078,7 +1083,7 @@ class FunicularSpawner(Spawner):
             return 1
         if info.running and self.port_reported:
             return None
-        if (info.waiting or info.running) and self._address is not None:
+        if (info.waiting or info.running) and self._start_failed:
             return None  # this hub process started it and the start failed: stop() cancels
         if info.waiting or info.running:
             # alive, but its server never reported to this hub process: the hub restarted
