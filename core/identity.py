@@ -57,5 +57,4 @@ def _in_group(entry: pwd.struct_passwd, group: str) -> bool:
         g = grp.getgrnam(group)
     except KeyError:
         return False
-    return entry.pw_gid == g.gr_gid or entry.pw_name in g.gr_mem or \
-        g.gr_gid in os.getgrouplist(entry.pw_name, entry.pw_gid)
+    return g.gr_gid in os.getgrouplist(entry.pw_name, entry.pw_gid)

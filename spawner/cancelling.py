@@ -24,7 +24,9 @@ def schedule(spawner) -> None:
         asyncio.get_running_loop()
     except RuntimeError:
         return  # loaded outside a running hub
-    _tasks[id(spawner)] = asyncio.ensure_future(_retry(spawner))
+    key = id(spawner)
+    _tasks[key] = task = asyncio.ensure_future(_retry(spawner))
+    task.add_done_callback(lambda t: _tasks.pop(key) if _tasks.get(key) is t else None)
 
 
 async def gone(spawner, job_id: str) -> bool:

@@ -34,6 +34,15 @@ class _ServerTokenHandler(APIHandler):
             raise web.HTTPError(403, f"this token belongs to no server that {missing}")
         return spawner
 
+    def reported(self, spawner) -> tuple[str, int]:
+        """The body's address, from this server's own job: a leftover job of the same
+        server (one whose cancel is retried) reads the same env file and token. While
+        sbatch's answer is not back, accept_address says 503 and the server retries."""
+        host, port, job_id = _address(self.request.body)
+        if job_id is not None and spawner.job_id and job_id != spawner.job_id:
+            raise web.HTTPError(409, f"job {job_id} is not this server's job")
+        return host, port
+
 
 def _address(raw: bytes) -> tuple[str, int, str | None]:
     """Exactly {"host": ..., "port": ...} and, from a Slurm job, its "job_id"; checked,
@@ -61,10 +70,7 @@ class AddressHandler(_ServerTokenHandler):
 
     async def post(self):
         spawner = self.server_spawner("is starting")
-        host, port, job_id = _address(self.request.body)
-        # (while sbatch's answer is not back, accept_address says 503: try again)
-        if job_id is not None and spawner.job_id and job_id != spawner.job_id:
-            raise web.HTTPError(409, f"job {job_id} is not this server's job")
+        host, port = self.reported(spawner)
         status, message = await spawner.accept_address(host, port)
         if status != 200:
             raise web.HTTPError(status, message)
@@ -79,9 +85,7 @@ class ListeningHandler(_ServerTokenHandler):
 
     async def post(self):
         spawner = self.server_spawner("is starting")
-        host, port, job_id = _address(self.request.body)
-        if job_id is not None and spawner.job_id and job_id != spawner.job_id:
-            raise web.HTTPError(409, f"job {job_id} is not this server's job")
+        host, port = self.reported(spawner)
         status, message = spawner.accept_listening(host, port)
         if status != 200:
             raise web.HTTPError(status, message)

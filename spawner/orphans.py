@@ -24,6 +24,7 @@ from funicular.core.errors import IdentityError, SlurmError
 from funicular.core.slurm.jobinfo import QueuedJob
 from funicular.core.slurm.jobjson import QUEUED_STATES
 
+from . import submission
 from .reattach import _wait_for_hub
 
 log = logging.getLogger("funicular.spawner")
@@ -107,7 +108,7 @@ def is_orphan(job: QueuedJob, prefix: str, ids: set[str], nonces: set[str],
     """Ours, known to no spawner, and submitted before ``cutoff`` (Unix time)."""
     if not is_ours(job, prefix) or job.job_id in ids:
         return False
-    if job.comment.rsplit(" ", 1)[-1] in nonces:
+    if submission.nonce_of(job.comment) in nonces:
         return False  # a submission whose answer a spawner is still waiting for
     return job.submitted is not None and job.submitted < cutoff
 

@@ -799,7 +799,7 @@ class FunicularSpawner(Spawner):
     def _comment(self, nonce: str | None = None) -> str:
         """The hub's marker (what the orphan sweep looks for), and a submission's nonce."""
         marker = f"funicular {self.job_name_prefix} {self.user.name}/{self.name}"
-        return f"{marker} {nonce}" if nonce else marker
+        return submission.tagged(marker, nonce) if nonce else marker
 
     def _announce_node(self, node: str | None) -> None:
         """Once per start: the job runs; whichever notices first (status or report)."""

@@ -15,9 +15,18 @@ from funicular.core.errors import SlurmError
 from funicular.core.spec import BatchJob
 
 
+def tagged(comment: str, nonce: str) -> str:
+    """The job comment with a submission's nonce (its last word, see ``nonce_of``)."""
+    return f"{comment} {nonce}"
+
+
+def nonce_of(comment: str) -> str:
+    return comment.rsplit(" ", 1)[-1]
+
+
 def with_nonce(job: BatchJob) -> tuple[BatchJob, str]:
     nonce = secrets.token_hex(8)
-    return dataclasses.replace(job, comment=f"{job.comment} {nonce}"), nonce
+    return dataclasses.replace(job, comment=tagged(job.comment, nonce)), nonce
 
 
 async def find_submitted(slurm, user: str, name: str, comment: str) -> str | None:

@@ -121,13 +121,10 @@ class SlurmCLI:
         names them (from squeue's JSON: scontrol's text has the user's comment among
         the fields); empty when slurmctld no longer remembers the job."""
         try:
-            jobs = await self._jobs([job_id])
+            j = jobjson.record(await self._jobs([job_id]), job_id)
         except SlurmError:
             return {}
-        for j in jobs:
-            if jobjson.job_id(j) == str(job_id):
-                return jobjson.describe_job(j)
-        return {}
+        return jobjson.describe_job(j) if j else {}
 
     async def cancelled_by(self, job_id: str) -> int | None:
         """uid that cancelled the job, from accounting ("CANCELLED by 0"); None if unknown."""
@@ -157,10 +154,8 @@ class SlurmCLI:
     async def job(self, job_id: str) -> QueuedJob | None:
         """One job read again by id (owner, name, comment, state), e.g. before
         cancelling it on someone's behalf; None when slurmctld does not know it."""
-        for j in await self._jobs([job_id]):
-            if jobjson.job_id(j) == str(job_id):
-                return jobjson.queued_job(j)
-        return None
+        j = jobjson.record(await self._jobs([job_id]), job_id)
+        return jobjson.queued_job(j) if j else None
 
     async def show(self, kind: str) -> list[dict[str, str]]:
         """``scontrol show partition|node|reservation``: one dict per object."""

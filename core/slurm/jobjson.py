@@ -110,6 +110,11 @@ def parse(raw: str | bytes) -> list[dict]:
     return [j for j in jobs if isinstance(j, dict)]
 
 
+def record(jobs: Iterable[dict], wanted: str) -> dict | None:
+    """The one record of job ``wanted`` among ``jobs`` (an answer may hold others)."""
+    return next((j for j in jobs if job_id(j) == str(wanted)), None)
+
+
 def select(jobs: Iterable[dict], ids: Iterable[str]) -> dict[str, JobInfo]:
     """The records of the ids asked for, and nothing else. The tasks of an array job
     asked for by its id come as ``ID_TASK`` (and the ones still pending as one

@@ -303,13 +303,18 @@ class SlurmREST:
         # 2017: no such job (any more); 2021: already completing or completed
         await self._call("DELETE", path, user=user, ok_errors=(2017, 2021))
 
-    async def describe(self, job_id: str) -> dict[str, str]:
+    async def _record(self, job_id: str) -> dict | None:
+        """slurmctld's record of one job; None when it does not know it (or cannot say)."""
         try:
             data = await self._call("GET", f"/slurm/{API}/job/{job_id_arg(job_id)}")
         except SlurmError:
-            return {}
-        jobs = data.get("jobs") or []
-        return describe_job(jobs[0]) if jobs else {}
+            return None
+        return jobjson.record((j for j in data.get("jobs") or [] if isinstance(j, dict)),
+                              job_id)
+
+    async def describe(self, job_id: str) -> dict[str, str]:
+        j = await self._record(job_id)
+        return describe_job(j) if j else {}
 
     async def cancelled_by(self, job_id: str) -> int | None:
         try:
@@ -331,14 +336,8 @@ class SlurmREST:
 
     async def job(self, job_id: str) -> QueuedJob | None:
         """One job read again by id; None when slurmctld does not know it."""
-        try:
-            data = await self._call("GET", f"/slurm/{API}/job/{job_id_arg(job_id)}")
-        except SlurmError:
-            return None
-        for j in data.get("jobs") or []:
-            if isinstance(j, dict) and jobjson.job_id(j) == str(job_id):
-                return jobjson.queued_job(j)
-        return None
+        j = await self._record(job_id)
+        return jobjson.queued_job(j) if j else None
 
     async def partitions(self) -> list[Partition]:
         data = await self._call("GET", f"/slurm/{API}/partitions")
