@@ -26,12 +26,21 @@ def srun_as(user, *argv, env=None, nodes=1, extra=()):
                "--mem=512", *extra, *argv, check=False, timeout=180, env=env, cwd="/tmp")
 
 
+def box_runtime(name: str):
+    """The engine with the options the box's hub gives it (deploy/local/jupyterhub_config.py)."""
+    cfg = PyFileConfigLoader("jupyterhub_config.py", str(REPO / "deploy/local")) \
+        .load_config().FunicularSpawner
+    options = dict(cfg.container_runtime_options.get(name, {}))
+    return get_runtime(name, helpers_dir=cfg.node_helpers_dir, **options)
+
+
 def test_mpi_hybrid_hello_world_on_two_nodes(mpi_image):
     """One container per rank, ranks wired up by srun's PMIx: a collective across
     mc1 and mc2 (each rank prints the sum 1 + 2)."""
     launch = ContainerLaunch(image=mpi_image, command=("python3", "/opt/hello/hello.py"),
                              mpi="hybrid", workdir="/tmp")
-    res = srun_as("alice", *get_runtime("charliecloud").argv(launch), nodes=2,
+    # the node helpers where the nodes see them, as the box's hub has them
+    res = srun_as("alice", *box_runtime("charliecloud").argv(launch), nodes=2,
                   extra=("--mpi=pmix",))
     assert res.returncode == 0, res.stderr[-2000:]
     lines = sorted(res.stdout.split("\n")[:-1])
@@ -46,14 +55,6 @@ def test_mpi_image_annotations_against_this_host(mpi_image):
     assert check(ann, host, mpi_mode="hybrid") == []  # srun here speaks pmix
     (problem,) = check(ann, host, mpi_mode="bind", where="partition mc")
     assert str(problem) == "bind mode needs a host MPI, and partition mc has none"
-
-
-def box_runtime(name: str):
-    """The engine with the options the box's hub gives it (deploy/local/jupyterhub_config.py)."""
-    cfg = PyFileConfigLoader("jupyterhub_config.py", str(REPO / "deploy/local")) \
-        .load_config().FunicularSpawner
-    options = dict(cfg.container_runtime_options.get(name, {}))
-    return get_runtime(name, helpers_dir=cfg.node_helpers_dir, **options)
 
 
 ENGINES = {
