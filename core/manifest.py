@@ -1,6 +1,6 @@
 """A folder's record of what was put in it: a small JSON file, replaced atomically.
 
-The course material in a home (funicular.core.material) and the hub's copy of an
+The course material in a home (funicular.core.coursematerial) and the hub's copy of an
 object-store prefix (funicular.core.storage.mirror) each keep one, to know what they
 handed out or fetched without hashing or asking again.
 """

@@ -10,7 +10,7 @@ every action to paths inside that user's own home.
   tail PATH    print at most the last 8 KiB / 40 lines of PATH
   material-sync PATH, material-reset PATH
                a workshop's course material (its folder on stdin) into PATH, as
-               funicular.core.material does it; the report as JSON on stdout
+               funicular.core.coursematerial does it; the report as JSON on stdout
 """
 
 import dataclasses
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"usage: python -m funicular.core.userfiles {'|'.join(actions)} PATH")
     action, path = args[0], _inside_home(args[1])
     if action.startswith("material-"):
-        from . import material
+        from . import coursematerial as material
         os.umask(0o022)  # course files as a home's files usually are
         source = v.path("material", sys.stdin.read().strip())
         report = (material.sync if action == "material-sync" else material.reset)(source, path)

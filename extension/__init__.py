@@ -61,7 +61,7 @@ def _listener(serverapp):
 
 
 def _material(serverapp):
-    from . import material
+    from . import materialreset as material
     material.setup_handlers(serverapp.web_app)
 
 

@@ -10,9 +10,9 @@ unchecked ever reaches sbatch.
 from dataclasses import dataclass, fields
 
 from funicular.core import validate as v
+from funicular.core.batchjob import Resources
 from funicular.core.errors import SpecError
 from funicular.core.slurm.cluster import ClusterSnapshot
-from funicular.core.spec import Resources
 
 from .profiles import Profile
 

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 
 from funicular.core import validate as v
+from funicular.core.batchjob import Resources
 from funicular.core.containers.base import known_runtime
 from funicular.core.errors import SpecError
-from funicular.core.spec import Resources
 
 _KEYS = {"name", "display_name", "partition", "nodes", "cpus", "memory_mb", "gpus", "minutes",
          "image", "account", "reservation", "qos", "runtime"}

@@ -19,6 +19,7 @@ from tornado import web
 from traitlets import Any, Bool, Dict, Enum, Float, Integer, List, Unicode, default
 
 from funicular.core import envfile, proc
+from funicular.core.batchjob import BatchJob
 from funicular.core.become import METHODS, as_user
 from funicular.core.containers import Bind, ContainerLaunch, Scratch, get_runtime
 from funicular.core.errors import IdentityError, SlurmError, SpecError
@@ -29,15 +30,14 @@ from funicular.core.images.fingerprint import Fingerprint, load_fingerprint
 from funicular.core.slurm import JobStatusCache, SlurmCLI
 from funicular.core.slurm.cluster import ClusterInfoCache, fetch_snapshot
 from funicular.core.slurm.rest import JWTSigner, SlurmREST, TokenFile
-from funicular.core.spec import BatchJob
 
 from . import cancelling, form, listenercheck, options, orphans, reattach, submission
+from .credentials import StorageConfigError, store_credentials
 from .endreason import JobEnd, explain
 from .jobsite import job_site, mint_token
-from .material import material_source
+from .materialsource import material_source
 from .pending import pending_message
 from .profiles import Profile, load_profiles
-from .storage import StorageConfigError, store_credentials
 from .workshops import Workshop, load_workshops, workshop_of
 
 LAUNCH_SCRIPT = str(importlib.resources.files("funicular.core") / "launch.sh")

@@ -11,8 +11,8 @@ to no spawner once the failed start is cleared) and cancels it.
 import dataclasses
 import secrets
 
+from funicular.core.batchjob import BatchJob
 from funicular.core.errors import SlurmError
-from funicular.core.spec import BatchJob
 
 
 def tagged(comment: str, nonce: str) -> str:

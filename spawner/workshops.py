@@ -5,8 +5,8 @@ A participant (a member of the workshop's JupyterHub group) gets the workshop's
 profile and nothing else: no choice of partition or size, so that a room of 50 lands
 on the reservation with the same, small share of a node each (several servers per
 node, within Slurm's limits). The course material is copied into each participant's
-home at start (see funicular.core.material), from a folder or from the hub's copy of
-an object-store prefix (spawner/material.py).
+home at start (see funicular.core.coursematerial), from a folder or from the hub's copy of
+an object-store prefix (spawner/materialsource.py).
 """
 
 from dataclasses import dataclass

@@ -1,13 +1,15 @@
 """The kernel side of Funicular: a small client for the server extension and widgets.
 
-``funicular.widgets.jobs`` submits and follows batch jobs from a notebook
-(``jobs.submit(...)`` returns a ``Job``); ``JobLauncher`` and ``JobMonitor`` are the
-ipywidgets on top. ``funicular.widgets.storage`` moves data between the notebook and
-object stores (``put``, ``get``, ``ls``, ``copy``...); ``StorageBrowser`` is its widget.
+``from funicular.widgets import jobs`` gives the HTTP client of the jobs API
+(``jobs.submit(...)`` returns a ``Job``; jobs_client.py); ``JobLauncher`` and
+``JobMonitor`` are the ipywidgets on top. ``storage`` is the client of the transfer API
+(``put``, ``get``, ``ls``, ``copy``...; storage_client.py); ``StorageBrowser`` is its
+widget.
 ``info()`` says where this notebook's server runs.
 """
 
-from . import jobs, storage
+from . import jobs_client as jobs
+from . import storage_client as storage
 from .client import info, remaining
 
 __all__ = ["JobLauncher", "JobMonitor", "StorageBrowser", "info", "jobs", "remaining",

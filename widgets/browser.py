@@ -1,6 +1,6 @@
 """StorageBrowser: browse containers and buckets, upload and download with progress
 bars, share links. Everything goes through the notebook server's storage API and
-transfer service (``funicular.widgets.storage``), so transfers go on if the kernel
+transfer service (``funicular.widgets.storage_client``), so transfers go on if the kernel
 restarts; progress comes from the server's change stream, handed to the kernel's
 event loop before any widget changes (as JobMonitor does)."""
 
@@ -12,7 +12,7 @@ import time
 
 import ipywidgets as w
 
-from . import storage
+from . import storage_client as storage
 
 
 def _size(n: int) -> str:

@@ -5,7 +5,7 @@ import html
 
 import ipywidgets as w
 
-from . import jobs
+from . import jobs_client as jobs
 from .view import parse_command
 
 

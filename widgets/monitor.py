@@ -11,7 +11,7 @@ import time
 
 import ipywidgets as w
 
-from . import jobs
+from . import jobs_client as jobs
 from .view import row
 
 _COLUMNS = ("id", "name", "state", "reason", "time", "nodes", "data")

@@ -38,7 +38,7 @@ log = logging.getLogger("funicular.workshop")
 END_TIMEOUT = 300.0  # seconds end-of-workshop waits for Slurm to release everything
 
 
-class Workshop:
+class Room:
     """What the page and its API act on: the group's servers, through the hub."""
 
     def __init__(self, group: str, profile: str | None, hub: HubAPI, slurm: SlurmCLI):
@@ -118,7 +118,7 @@ class Workshop:
 
 class _Base(HubOAuthenticated, web.RequestHandler):
     @property
-    def workshop(self) -> Workshop:
+    def workshop(self) -> Room:
         return self.settings["workshop"]
 
     def write_json(self, data, status: int = 200) -> None:
@@ -164,7 +164,7 @@ class ActionHandler(_Base):
             raise web.HTTPError(502, str(e)) from None
 
 
-def make_app(workshop: Workshop, prefix: str) -> web.Application:
+def make_app(workshop: Room, prefix: str) -> web.Application:
     return web.Application([
         (prefix, PageHandler),
         (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO)
     # a room starts and stops at once: one connection to the hub per participant
     AsyncHTTPClient.configure(None, max_clients=256)
-    workshop = Workshop(a.group, a.profile, HubAPI(), SlurmCLI(become="none", squeue=a.squeue))
+    workshop = Room(a.group, a.profile, HubAPI(), SlurmCLI(become="none", squeue=a.squeue))
     make_app(workshop, prefix).listen(url.port, url.hostname)
     loop = IOLoop.current()
     _stop_on_signals(loop)

@@ -7,11 +7,11 @@ task, started by srun (hybrid MPI: the image's MPI wires up through srun's PMI);
 Enroot through pyxis is an srun step already.
 """
 
+from ..batchjob import BatchJob, Resources
 from ..containers import Bind, ContainerLaunch, Scratch, get_runtime
 from ..errors import SpecError
-from ..spec import BatchJob, Resources
+from .request import JobRequest
 from .site import JobSite
-from .spec import JobRequest
 
 
 def job_dir(site: JobSite, job_id: str) -> str:

@@ -4,7 +4,7 @@ No shell is involved anywhere: each value is one argv element, and every value
 was validated by the spec it came from.
 """
 
-from ..spec import BatchJob
+from ..batchjob import BatchJob
 
 
 def sbatch_argv(job: BatchJob, script: str, sbatch: str = "sbatch") -> list[str]:

@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterable
 
 from .. import proc
+from ..batchjob import BatchJob
 from ..become import as_user
 from ..errors import SlurmError
 from ..identity import DEFAULT, Policy
-from ..spec import BatchJob
 from . import jobjson, jobtext
 from .argv import job_id_arg, sbatch_argv, scancel_argv
 from .cluster import (

@@ -24,9 +24,9 @@ from urllib.parse import quote
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from .. import proc
+from ..batchjob import BatchJob
 from ..errors import SlurmError
 from ..identity import Policy
-from ..spec import BatchJob
 from . import jobjson
 from .argv import job_id_arg
 from .cluster import (

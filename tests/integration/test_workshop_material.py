@@ -13,7 +13,7 @@ from funicular.core.storage import filesystem
 from funicular.core.storage.location import parse
 from funicular.core.storage.mirror import MANIFEST, mirror
 from funicular.core.storage.stores import get_store
-from funicular.spawner import material
+from funicular.spawner import materialsource as material
 from funicular.spawner.workshops import Workshop
 
 from .harness import BOX, REPO, Hub, home, remove_container, run, store_credentials, wait_for

@@ -3,7 +3,7 @@ a participant's own changes; reset moves the old folder aside."""
 
 import os
 
-from funicular.core.material import reset, sync
+from funicular.core.coursematerial import reset, sync
 
 
 def _tree(root, files: dict[str, str]) -> None:

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from funicular.core.batchjob import BatchJob
 from funicular.core.errors import SpecError
 from funicular.core.slurm.argv import sbatch_argv
-from funicular.core.spec import BatchJob
 from funicular.spawner import options
 from funicular.spawner.profiles import load_profiles
 

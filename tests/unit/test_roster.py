@@ -59,10 +59,10 @@ class _Slurm:
 
 async def test_when_slurm_is_too_busy_the_page_keeps_its_last_answer_and_says_so():
     from funicular.core.errors import SlurmError
-    from funicular.workshop.service import Workshop
+    from funicular.workshop.service import Room
 
     slurm = _Slurm()
-    w = Workshop("workshop", None, _Hub(), slurm)
+    w = Room("workshop", None, _Hub(), slurm)
     slurm.answers = [{"11": _job("11", "RUNNING", nodes="ws1")},
                      SlurmError("squeue failed (exit 1): Socket timed out on send/recv"),
                      TimeoutError(),

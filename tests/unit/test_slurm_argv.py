@@ -2,9 +2,9 @@
 
 import pytest
 
+from funicular.core.batchjob import BatchJob, Resources
 from funicular.core.errors import SpecError
 from funicular.core.slurm import sbatch_argv, scancel_argv
-from funicular.core.spec import BatchJob, Resources
 
 
 def job(**res):

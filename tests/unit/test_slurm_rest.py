@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from funicular.core.batchjob import BatchJob, Resources
 from funicular.core.errors import SlurmError
 from funicular.core.slurm import jobjson, rest
-from funicular.core.spec import BatchJob, Resources
 
 DATA = json.loads((Path(__file__).parent / "data" / "slurmrestd.json").read_text())
 

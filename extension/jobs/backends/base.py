@@ -8,8 +8,8 @@ forgotten. Backends register by name, like the container engines.
 from dataclasses import dataclass
 from typing import ClassVar
 
+from funicular.core.batchjob import BatchJob
 from funicular.core.jobs import JobSite
-from funicular.core.spec import BatchJob
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What the Slurm CLI and slurmrestd backends share: the clients have one interface."""
 
+from funicular.core.batchjob import BatchJob
 from funicular.core.slurm.jobinfo import JobInfo
-from funicular.core.spec import BatchJob
 
 from .base import JobBackend, TaskState
 

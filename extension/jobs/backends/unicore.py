@@ -13,8 +13,8 @@ unicore_fake.py): no UNICORE server can be installed here.
 
 import asyncio
 
+from funicular.core.batchjob import BatchJob
 from funicular.core.errors import SlurmError, SpecError
-from funicular.core.spec import BatchJob
 
 from .base import JobBackend, TaskState, register
 from .slurm_rest import HubTokens

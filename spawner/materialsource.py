@@ -15,7 +15,7 @@ import time
 
 from funicular.core.storage.mirror import MANIFEST, mirror
 
-from .storage import StorageConfigError, store_credentials
+from .credentials import StorageConfigError, store_credentials
 from .workshops import Workshop
 
 _locks: dict[str, asyncio.Lock] = {}

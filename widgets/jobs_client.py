@@ -128,7 +128,7 @@ def submit(image: str, command: list[str], partition: str, **fields) -> Job:
     """Submit a containerised batch job; ``fields``: nodes, tasks_per_node,
     cpus_per_task, gpus, memory_mb, minutes, account, mpi, env, workdir, array,
     after (jobs or their ids), name, stage_in / stage_out ([{"src": ..., "dst": ...}],
-    see funicular.widgets.storage). Raises JobError naming a refused field."""
+    see funicular.widgets.storage_client). Raises JobError naming a refused field."""
     after = fields.get("after")
     if after is not None:
         fields["after"] = [a.id if isinstance(a, Job) else a

@@ -10,9 +10,7 @@ import re
 from dataclasses import asdict, dataclass, fields
 
 from .. import validate as v
-from ..containers.base import MPI_MODES
-from ..errors import SpecError
-from ..spec import (
+from ..batchjob import (
     MAX_CPUS,
     MAX_GPUS,
     MAX_MEMORY_MB,
@@ -20,6 +18,8 @@ from ..spec import (
     MAX_NODES,
     MAX_TASKS_PER_NODE,
 )
+from ..containers.base import MPI_MODES
+from ..errors import SpecError
 from ..storage.location import parse, relative
 
 MAX_ARGS = 256
