@@ -1,12 +1,14 @@
 """The instructor page: a JupyterHub service (``/services/workshop/``).
 
     python -m funicular.workshop.service --group workshop [--profile workshop-hpc101]
+        [--slurm-backend rest --slurmrestd-jwt-key /etc/slurm/jwt_hs256.key]
 
 Every participant with server state, queue reason, node, start time and last
 activity; start all, stop all, stop one; and *end the workshop*: stop every server,
 then wait until Slurm holds no job of any participant (no allocation left behind).
 Instructors log in with the hub's OAuth; the hub lets in only those whose role grants
-``access:services!service=workshop``.
+``access:services!service=workshop``. Slurm is asked through the same backend as the
+spawner's (``--slurm-backend``): with slurmrestd, the hub host needs no Slurm commands.
 """
 
 import argparse
@@ -25,30 +27,36 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient
 from tornado.ioloop import IOLoop
 
-from funicular.core import proc
 from funicular.core.errors import SlurmError
-from funicular.core.slurm import SlurmCLI
-from funicular.core.slurm.jobinfo import JobInfo
+from funicular.core.hubapi import HubClient, HubError
+from funicular.core.slurm import JobInfo, SlurmBackend, SlurmSettings, make_backend
 
 from . import roster
-from .hubapi import HubAPI, HubError
+from .participants import Participants
 
 TEMPLATES = pathlib.Path(__file__).parent / "templates"
 log = logging.getLogger("funicular.workshop")
 END_TIMEOUT = 300.0  # seconds end-of-workshop waits for Slurm to release everything
+END_POLL = 1.0  # seconds between its looks
 
 
 class Room:
-    """What the page and its API act on: the group's servers, through the hub."""
+    """What the page and its API act on: the group's servers, through the hub, and
+    their jobs, through the Slurm backend."""
 
-    def __init__(self, group: str, profile: str | None, hub: HubAPI, slurm: SlurmCLI):
-        self.group, self.profile, self.hub, self.slurm = group, profile, hub, slurm
+    def __init__(self, participants: Participants, profile: str | None,
+                 slurm: SlurmBackend):
+        self.participants, self.profile, self.slurm = participants, profile, slurm
         self._pending: set[asyncio.Task] = set()
         self._known: dict[str, JobInfo] = {}  # Slurm's last answer, per job
         self.slurm_note = ""  # why the table shows that last answer, if it does
 
+    @property
+    def group(self) -> str:
+        return self.participants.group
+
     async def table(self) -> list[dict]:
-        users = await self.hub.participants(self.group)
+        users = await self.participants.list()
         job_ids = [str(s["state"]["job_id"]) for u in users
                    for s in (u.get("servers") or {}).values()
                    if (s.get("state") or {}).get("job_id")]
@@ -59,10 +67,9 @@ class Room:
         starts), its last answer, said so on the page, rather than a table gone blank."""
         try:
             jobs = await self.slurm.query(job_ids)
-        except (SlurmError, TimeoutError) as e:
+        except SlurmError as e:
             if not self.slurm_note:
-                log.warning("workshop: Slurm did not answer, showing its last answer: %s",
-                            e or "timed out")
+                log.warning("workshop: Slurm did not answer, showing its last answer: %s", e)
             self.slurm_note = (f"Slurm did not answer at {time.strftime('%H:%M:%S')}; "
                                "queue state and nodes are as it last said")
             return {j: self._known[j] for j in job_ids if j in self._known}
@@ -76,7 +83,7 @@ class Room:
         todo = [r["name"] for r in await self.table() if r["status"] == "no server"]
         options = {"profile": self.profile} if self.profile else {}
         for user in todo:
-            task = asyncio.ensure_future(self.hub.start(user, options))
+            task = asyncio.ensure_future(self.participants.start(user, options))
             self._pending.add(task)
             task.add_done_callback(self._started)
         return todo
@@ -87,7 +94,7 @@ class Room:
             log.warning("workshop: a start failed: %s", task.exception())
 
     async def stop(self, users: list[str]) -> list[str]:
-        await asyncio.gather(*(self.hub.stop(u) for u in users))
+        await asyncio.gather(*(self.participants.stop(u) for u in users))
         return users
 
     async def stop_all(self) -> list[str]:
@@ -97,23 +104,19 @@ class Room:
     async def end(self) -> dict:
         """Every server stopped, and no participant's job left in Slurm."""
         stopped = await self.stop_all()
-        users = [u["name"] for u in await self.hub.participants(self.group)]
+        users = [u["name"] for u in await self.participants.list()]
         deadline = time.monotonic() + END_TIMEOUT
         while True:
             left = await self._jobs_left(users)
             if not left or time.monotonic() > deadline:
                 return {"stopped": stopped, "jobs_left": left}
-            await asyncio.sleep(1)
+            await asyncio.sleep(END_POLL)
 
     async def _jobs_left(self, users: list[str]) -> list[str]:
-        if not users:
-            return []
-        argv = [self.slurm.squeue, "--local", "--noheader", "--states=PD,CF,R,CG,S",
-                f"--users={','.join(users)}", "--format=%i %u"]
-        res = await proc.run(argv, timeout=30, env=proc.which_env())
-        if res.returncode != 0:
-            raise SlurmError(res.stderr.strip())
-        return [line.strip() for line in res.stdout.splitlines() if line.strip()]
+        """"ID USER" of each job a participant still holds (completing ones too)."""
+        jobs = await self.slurm.jobs_of(users) if users else []
+        by_id = sorted(jobs, key=lambda j: (len(j.job_id), j.job_id))  # numerically
+        return [f"{j.job_id} {j.user}" for j in by_id]
 
 
 class _Base(HubOAuthenticated, web.RequestHandler):
@@ -196,19 +199,49 @@ def _stop_on_signals(loop: IOLoop) -> None:
         signal.signal(sig, lambda *_: loop.add_callback_from_signal(loop.stop))
 
 
-def main(argv: list[str] | None = None) -> None:
-    _end_with_the_hub()
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="funicular-workshop", description=__doc__.split("\n")[0])
     p.add_argument("--group", required=True, help="the JupyterHub group of participants")
     p.add_argument("--profile", help="the profile to start servers with (the workshop's)")
-    p.add_argument("--squeue", default="squeue")
+    s = p.add_argument_group("Slurm", "as the spawner's settings of the same names")
+    s.add_argument("--slurm-backend", choices=("cli", "rest"), default="cli",
+                   help="'cli': squeue on this host; 'rest': slurmrestd (default: %(default)s)")
+    s.add_argument("--slurm-timeout", type=float, default=30,
+                   help="seconds Slurm may take to answer (default: %(default)s)")
+    s.add_argument("--squeue", default="squeue", help="the squeue command (cli)")
+    s.add_argument("--slurmrestd-url", default=SlurmSettings.slurmrestd_url,
+                   help="slurmrestd's base URL (rest; default: %(default)s)")
+    s.add_argument("--slurmrestd-jwt-key", default="",
+                   help="slurmctld's HS256 JWT key file, readable by the hub's user (rest)")
+    s.add_argument("--slurmrestd-token-file", default="",
+                   help="instead of the key: a file holding a Slurm operator's token (rest)")
+    s.add_argument("--slurmrestd-service-user", default=SlurmSettings.service_user,
+                   help="the Slurm user queries act as (rest; default: %(default)s)")
+    return p
+
+
+def slurm_settings(a: argparse.Namespace) -> SlurmSettings:
+    """The service runs as the hub's user and only reads: it never acts as anyone."""
+    return SlurmSettings(kind=a.slurm_backend, timeout=a.slurm_timeout, become="none",
+                         squeue=a.squeue, slurmrestd_url=a.slurmrestd_url,
+                         jwt_key=a.slurmrestd_jwt_key, token_file=a.slurmrestd_token_file,
+                         service_user=a.slurmrestd_service_user)
+
+
+def main(argv: list[str] | None = None) -> None:
+    _end_with_the_hub()
+    p = parser()
     a = p.parse_args(argv)
+    try:
+        slurm = make_backend(slurm_settings(a))
+    except ValueError as e:
+        p.error(str(e))
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/workshop/")
     url = urlsplit(os.environ["JUPYTERHUB_SERVICE_URL"])
     logging.basicConfig(level=logging.INFO)
     # a room starts and stops at once: one connection to the hub per participant
     AsyncHTTPClient.configure(None, max_clients=256)
-    workshop = Room(a.group, a.profile, HubAPI(), SlurmCLI(become="none", squeue=a.squeue))
+    workshop = Room(Participants(HubClient.from_env(), a.group), a.profile, slurm)
     make_app(workshop, prefix).listen(url.port, url.hostname)
     loop = IOLoop.current()
     _stop_on_signals(loop)

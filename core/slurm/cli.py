@@ -1,4 +1,5 @@
-"""An async client for the Slurm command-line tools.
+"""The Slurm backend on the command-line tools (``SlurmBackend``'s contract is in
+``backend``).
 
 Submissions and cancellations run as the job's owner (through ``become``), so
 Slurm itself enforces who may do what; status queries run as the caller and ask
@@ -10,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from .. import proc
+from .. import validate as v
 from ..batchjob import BatchJob
 from ..become import as_user
 from ..errors import SlurmError
@@ -25,11 +27,14 @@ from .cluster import (
     parse_oneliners,
 )
 from .jobinfo import JobInfo, QueuedJob
+from .owners import cancel_policy
 
 _SHOWABLE = ("partition", "node", "reservation")
 
 
 class SlurmCLI:
+    """sbatch, squeue, scancel, scontrol, sacct and sacctmgr, each within ``timeout``."""
+
     def __init__(self, *, become: str = "sudo", sbatch: str = "sbatch", squeue: str = "squeue",
                  scancel: str = "scancel", scontrol: str = "scontrol", sacct: str = "sacct",
                  sacctmgr: str = "sacctmgr", timeout: float = 30,
@@ -47,11 +52,14 @@ class SlurmCLI:
     async def _run(self, argv: list[str], env: dict[str, str] | None = None) -> proc.Result:
         """A Slurm command within ``timeout``; a slurmctld that does not answer is a
         SlurmError like any other failure (the command is ended, see ``proc``)."""
+        command = argv[argv.index("--") + 1] if "--" in argv else argv[0]
         try:
             return await proc.run(argv, timeout=self.timeout, env=env or proc.which_env())
         except TimeoutError:
-            raise SlurmError(f"{argv[argv.index('--') + 1] if '--' in argv else argv[0]} "
-                             f"did not answer within {self.timeout:.0f} s") from None
+            raise SlurmError(f"{command} did not answer within {self.timeout:.0f} s") \
+                from None
+        except OSError as e:  # not installed, not executable
+            raise SlurmError(f"cannot run {command}: {e}") from None
 
     async def submit(self, job: BatchJob, *, user: str, script: str,
                      home: str | None = None) -> str:
@@ -66,14 +74,18 @@ class SlurmCLI:
             raise SlurmError(f"sbatch failed (exit {res.returncode}): {res.stderr.strip()}")
         return job_id
 
-    async def _jobs(self, job_ids: Iterable[str] = ()) -> list[dict]:
+    async def _jobs(self, job_ids: Iterable[str] = (), users: Iterable[str] = ()) -> list[dict]:
         """Job records from ``squeue --json``: every field in its place, whatever
         characters users put into job names and comments. Slurm 22.05 lists every
-        job it remembers whatever is asked; later releases honour ``--jobs``."""
+        job it remembers whatever is asked; later releases honour ``--jobs`` and
+        ``--users``: callers keep only the records they asked for."""
         argv = [self.squeue, "--json", "--local", "--states=all"]
         ids = [job_id_arg(j.split("_")[0]) for j in job_ids]
         if ids:
             argv.append(f"--jobs={','.join(sorted(set(ids)))}")
+        names = sorted({v.username("user", u) for u in users})
+        if names:
+            argv.append(f"--users={','.join(names)}")
         res = await self._run(argv)
         if res.returncode != 0:
             # squeue lists the jobs it knows and fails only when it knows none of them
@@ -106,10 +118,8 @@ class SlurmCLI:
         return jobtext.parse(res.stdout, ids)
 
     async def cancel(self, job_id: str, *, user: str, signal: str | None = None) -> None:
-        # only the floor: a job Slurm says is the user's is cancelled even after the
-        # user left allowed_group (never as root or a system account below min_uid)
-        floor = Policy(min_uid=self.identity.min_uid, system_uids=())
-        argv = as_user(self.become, user, floor) + scancel_argv(job_id, self.scancel, signal)
+        argv = as_user(self.become, user, cancel_policy(self.identity)) + \
+            scancel_argv(job_id, self.scancel, signal)
         res = await self._run(argv)
         if res.returncode != 0 and "Invalid job id" not in res.stderr \
                 and "already completing or completed" not in res.stderr:
@@ -117,9 +127,7 @@ class SlurmCLI:
                              f"{res.stderr.strip()}")
 
     async def describe(self, job_id: str) -> dict[str, str]:
-        """State, reason, exit code, times and nodes of a job, as ``scontrol show job``
-        names them (from squeue's JSON: scontrol's text has the user's comment among
-        the fields); empty when slurmctld no longer remembers the job."""
+        """From squeue's JSON: scontrol's text has the user's comment among the fields."""
         try:
             j = jobjson.record(await self._jobs([job_id]), job_id)
         except SlurmError:
@@ -127,18 +135,24 @@ class SlurmCLI:
         return jobjson.describe_job(j) if j else {}
 
     async def cancelled_by(self, job_id: str) -> int | None:
-        """uid that cancelled the job, from accounting ("CANCELLED by 0"); None if unknown."""
-        res = await self._run([self.sacct, "--noheader", "--parsable2", "--allocations",
-                              f"--jobs={job_id_arg(job_id)}", "--format=State"])
+        """From sacct's state ("CANCELLED by 0")."""
+        argv = [self.sacct, "--noheader", "--parsable2", "--allocations",
+                f"--jobs={job_id_arg(job_id)}", "--format=State"]
+        try:
+            res = await self._run(argv)
+        except SlurmError:
+            return None
         m = re.search(r"CANCELLED by (\d+)", res.stdout)
         return int(m.group(1)) if m else None
 
     async def accounting(self, job_id: str) -> list[dict[str, str]]:
-        """What slurmdbd kept of a job (and each task of an array): JobID, State,
-        ExitCode, Start, End, NodeList. For jobs slurmctld has forgotten."""
         fields = ("JobID", "State", "ExitCode", "Start", "End", "NodeList")
-        res = await self._run([self.sacct, "--noheader", "--parsable2", "--allocations",
-                              f"--jobs={job_id_arg(job_id)}", f"--format={','.join(fields)}"])
+        argv = [self.sacct, "--noheader", "--parsable2", "--allocations",
+                f"--jobs={job_id_arg(job_id)}", f"--format={','.join(fields)}"]
+        try:
+            res = await self._run(argv)
+        except SlurmError:
+            return []
         if res.returncode != 0:
             return []
         rows = [dict(zip(fields, line.split("|"), strict=False))
@@ -148,17 +162,21 @@ class SlurmCLI:
         return rows
 
     async def active_jobs(self) -> list[QueuedJob]:
-        """Every pending, running or suspended job of the cluster (one squeue)."""
         return jobjson.queued(await self._jobs())
 
+    async def jobs_of(self, users: Iterable[str]) -> list[QueuedJob]:
+        users = set(users)
+        if not users:
+            return []
+        return jobjson.held(await self._jobs(users=users), users)
+
     async def job(self, job_id: str) -> QueuedJob | None:
-        """One job read again by id (owner, name, comment, state), e.g. before
-        cancelling it on someone's behalf; None when slurmctld does not know it."""
         j = jobjson.record(await self._jobs([job_id]), job_id)
         return jobjson.queued_job(j) if j else None
 
-    async def show(self, kind: str) -> list[dict[str, str]]:
-        """``scontrol show partition|node|reservation``: one dict per object."""
+    async def _show(self, kind: str) -> list[dict[str, str]]:
+        """``scontrol show partition|node|reservation``: one dict per object (text:
+        only administrators set the free-form fields of these)."""
         if kind not in _SHOWABLE:
             raise ValueError(f"cannot show {kind!r}")
         res = await self._run([self.scontrol, "show", kind, "--oneliner"])
@@ -168,17 +186,16 @@ class SlurmCLI:
         return parse_oneliners(res.stdout)
 
     async def partitions(self) -> list[Partition]:
-        return [Partition.from_scontrol(d) for d in await self.show("partition")]
+        return [Partition.from_scontrol(d) for d in await self._show("partition")]
 
     async def nodes(self) -> list[Node]:
-        return [Node.from_scontrol(d) for d in await self.show("node")]
+        return [Node.from_scontrol(d) for d in await self._show("node")]
 
     async def reservations(self) -> list[Reservation]:
-        return [Reservation.from_scontrol(d) for d in await self.show("reservation")]
+        return [Reservation.from_scontrol(d) for d in await self._show("reservation")]
 
     async def associations(self) -> list[Association]:
-        """Every user's accounts (one call for all users: cheap for slurmdbd, and the
-        hub needs them for many users)."""
+        """One call for all users: cheap for slurmdbd, and the hub needs many users'."""
         res = await self._run([self.sacctmgr, "--noheader", "--parsable2", "show",
                               "associations", "format=user,account,partition"])
         if res.returncode != 0:

@@ -9,9 +9,14 @@ a page: callers get the last snapshot, marked stale.
 import asyncio
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import SlurmError
+
+if TYPE_CHECKING:  # the protocol names this module's records
+    from .backend import SlurmBackend
 
 _PAIR = re.compile(r"(\w+)=(.*?)(?=\s+\w+=|\s*$)")
 
@@ -239,9 +244,9 @@ class ClusterSnapshot:
         return [r for r in self.reservations.values() if r.active and r.admits(user, accounts)]
 
 
-async def fetch_snapshot(backend) -> ClusterSnapshot:
-    """Four read-only calls to a Slurm backend (CLI or REST), run concurrently; any
-    failure raises SlurmError."""
+async def fetch_snapshot(backend: "SlurmBackend") -> ClusterSnapshot:
+    """Four read-only calls to a Slurm backend, run concurrently; any failure raises
+    SlurmError."""
     parts, nodes, resv, assoc = await asyncio.gather(
         backend.partitions(), backend.nodes(), backend.reservations(), backend.associations())
     return ClusterSnapshot(partitions={p.name: p for p in parts},
@@ -253,14 +258,19 @@ class ClusterInfoCache:
     """One snapshot for the whole hub, at most ``ttl`` seconds old when the controller
     answers. ``get`` never waits for a refresh once a snapshot exists."""
 
-    def __init__(self, fetch, *, ttl: float = 60, first_wait: float = 5):
+    def __init__(self, fetch: Callable[[], Awaitable[ClusterSnapshot]], *, ttl: float = 60,
+                 first_wait: float = 5):
         self._fetch = fetch
         self.ttl = ttl
         self.first_wait = first_wait
         self.snapshot: ClusterSnapshot | None = None
         self.error: str | None = None  # why the last refresh failed
         self._task: asyncio.Task | None = None
-        self.fetches = 0
+
+    @classmethod
+    def of(cls, backend: "SlurmBackend", **kwargs) -> "ClusterInfoCache":
+        """The cache of what ``backend`` says of the cluster (``fetch_snapshot``)."""
+        return cls(lambda: fetch_snapshot(backend), **kwargs)
 
     @property
     def stale_reason(self) -> str | None:
@@ -277,7 +287,6 @@ class ClusterInfoCache:
         return self._task
 
     async def _run(self) -> None:
-        self.fetches += 1
         try:
             self.snapshot = await self._fetch()
             self.error = None

@@ -137,3 +137,17 @@ def select(jobs: Iterable[dict], ids: Iterable[str]) -> dict[str, JobInfo]:
 def queued(jobs: Iterable[dict]) -> list[QueuedJob]:
     """Jobs that hold or wait for an allocation."""
     return [queued_job(j) for j in jobs if state(j.get("job_state")) in QUEUED_STATES]
+
+
+def completing(value) -> bool:
+    """Still releasing its allocation: "COMPLETING" (22.05), or that flag in 23.02+'s
+    list after the base state."""
+    states = value if isinstance(value, list) else [value]
+    return "COMPLETING" in states
+
+
+def held(jobs: Iterable[dict], users: Iterable[str]) -> list[QueuedJob]:
+    """The jobs of these users that hold, wait for or still release an allocation."""
+    users = set(users)
+    return [queued_job(j) for j in jobs if str(j.get("user_name") or "") in users
+            and (state(j.get("job_state")) in QUEUED_STATES or completing(j.get("job_state")))]

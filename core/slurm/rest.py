@@ -1,4 +1,5 @@
-"""A slurmrestd client (OpenAPI v0.0.38, Slurm 22.05) with the interface of ``SlurmCLI``.
+"""The Slurm backend on slurmrestd (OpenAPI v0.0.38, Slurm 22.05); ``SlurmBackend``'s
+contract is in ``backend``.
 
 Every request carries a JWT for the user it acts for, in HTTP headers: tokens never
 appear in argv, files or logs. ``JWTSigner`` mints short-lived per-user tokens with
@@ -6,8 +7,8 @@ the cluster's HS256 key, so Slurm applies the user's own permissions, as with
 ``sbatch`` run as the user; ``TokenFile`` uses one token of a Slurm operator
 (SlurmUser) and names the user in ``X-SLURM-USER-NAME``.
 
-Request bodies and response parsing are pure functions (``submit_body``, and
-``jobjson`` for job records), unit-tested on recorded responses.
+Request bodies and response parsing are pure functions (``submit_body``,
+``batch_script``, and ``jobjson`` for job records), unit-tested on recorded responses.
 """
 
 import base64
@@ -21,7 +22,7 @@ import time
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from .. import proc
 from ..batchjob import BatchJob
@@ -42,6 +43,7 @@ from .jobinfo import JobInfo, QueuedJob
 from .jobjson import NO_VALUE as _NO_VALUE
 from .jobjson import describe_job, queued, select
 from .jobjson import iso as _iso
+from .owners import cancel_policy
 
 API = "v0.0.38"
 
@@ -95,9 +97,10 @@ def sign_jwt(key: bytes, user: str, now: int, lifespan: int) -> str:
 # ------------------------------------------------------------------ pure functions
 # slurmrestd 22.05.8 corrupts its heap on a submission with ``argv`` (double free,
 # segfault: found on the box), so the command travels in the job's environment,
-# FUNICULAR_ARG_0..N, and this fixed launcher rebuilds "$@" from it. ``eval`` only
+# FUNICULAR_ARG_0..N, and these lines at the top of the batch script rebuild "$@" from
+# it: the script then runs as ``sbatch SCRIPT ARGS...`` would run it. ``eval`` only
 # ever sees the literal text `set -- "$@" "${FUNICULAR_ARG_<i>}"`; no value is parsed.
-LAUNCHER = """\
+ARGV_PRELUDE = """\
 i=0
 set --
 while [ "$i" -lt "${FUNICULAR_ARGC:-0}" ]; do
@@ -106,20 +109,23 @@ while [ "$i" -lt "${FUNICULAR_ARGC:-0}" ]; do
   i=$((i + 1))
 done
 unset FUNICULAR_ARGC i
-exec "$@"
 """
+EXEC_ARGS = '#!/bin/sh\nexec "$@"\n'  # a batch script that only runs its arguments
 
 
-def batch_script(warn_signal: str | None) -> str:
-    """The launcher with the walltime warning as an #SBATCH line (from a validated
-    ``BatchJob.warn_signal``)."""
+def batch_script(script: str, warn_signal: str | None) -> str:
+    """``script`` (a batch script's text) with the walltime warning as an #SBATCH line
+    (from a validated ``BatchJob.warn_signal``) and ``ARGV_PRELUDE`` right after its
+    ``#!`` line (``/bin/sh`` where it has none)."""
+    first, _, rest = script.partition("\n")
+    head, body = (first + "\n", rest) if first.startswith("#!") else ("#!/bin/sh\n", script)
     extra = f"#SBATCH --signal=B:{warn_signal}\n" if warn_signal else ""
-    return "#!/bin/sh\n" + extra + LAUNCHER
+    return head + extra + ARGV_PRELUDE + body
 
 
-def submit_body(job: BatchJob, env: dict[str, str]) -> dict:
+def submit_body(job: BatchJob, env: dict[str, str], script: str = EXEC_ARGS) -> dict:
     """The JSON for ``POST /slurm/v0.0.38/job/submit``; every value comes from a
-    validated ``BatchJob``."""
+    validated ``BatchJob``, and ``script`` is the fixed batch script's text."""
     if job.extra:
         raise SlurmError("extra_sbatch_args cannot be used with the slurmrestd backend")
     r = job.resources
@@ -146,7 +152,7 @@ def submit_body(job: BatchJob, env: dict[str, str]) -> dict:
         desc["array"] = job.array
     if job.after_ok:
         desc["dependency"] = f"afterok:{':'.join(job.after_ok)}"
-    return {"job": desc, "script": batch_script(job.warn_signal)}
+    return {"job": desc, "script": batch_script(script, job.warn_signal)}
 
 
 def _opt(value) -> str | None:
@@ -215,6 +221,9 @@ def reservation(r: dict, now: float) -> Reservation:
 class SlurmREST:
     """Talks to slurmrestd over HTTP; each call acts as one Slurm user."""
 
+    # slurmrestd's error numbers: no such job (any more); already completing or completed
+    _NO_JOB, _ENDING = 2017, 2021
+
     def __init__(self, url: str, tokens, *, service_user: str = "root", timeout: float = 30,
                  identity: Policy | None = None):
         self.url = url.rstrip("/")
@@ -224,23 +233,29 @@ class SlurmREST:
         # tokens are its user's own anyway
         self.identity = identity
         self.timeout = timeout
-        self.requests = 0
 
     async def _call(self, method: str, path: str, *, user: str | None = None,
-                    body: dict | None = None, ok_errors: tuple[int, ...] = ()) -> dict:
-        if user is not None and self.identity is not None:
-            self.identity.check(user)  # never a token of a system account
-        auth = self.tokens.headers(user or self.service_user)
-        if inspect.isawaitable(auth):  # tokens fetched on demand (a notebook's, from the hub)
-            auth = await auth
+                    policy: Policy | None = None, body: dict | None = None,
+                    ok_errors: tuple[int, ...] = ()) -> dict:
+        """One request as ``user`` (checked against ``policy``, by default the
+        backend's identity) or the service user; Slurm's errors but ``ok_errors``
+        raise SlurmError."""
+        policy = policy or self.identity
+        if user is not None and policy is not None:
+            policy.check(user)  # never a token of a system account
+        try:
+            auth = self.tokens.headers(user or self.service_user)
+            if inspect.isawaitable(auth):  # fetched on demand (a notebook's, from the hub)
+                auth = await auth
+        except OSError as e:  # the key or token file
+            raise SlurmError(f"no slurmrestd token: {e}") from None
         headers = {"Content-Type": "application/json", **auth}
         req = HTTPRequest(self.url + path, method=method, headers=headers,
                           body=json.dumps(body) if body is not None else None,
                           request_timeout=self.timeout, connect_timeout=self.timeout)
-        self.requests += 1
         try:
             resp = await AsyncHTTPClient().fetch(req, raise_error=False)
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, HTTPClientError) as e:  # refused, or no answer in time
             raise SlurmError(f"slurmrestd unreachable: {e}") from None
         try:
             data = json.loads(resp.body or b"{}")
@@ -254,11 +269,14 @@ class SlurmREST:
                              f"{words or (resp.error and str(resp.error)) or ''}".rstrip())
         return data
 
-    async def submit(self, job: BatchJob, *, user: str, script: str | None = None,
+    async def submit(self, job: BatchJob, *, user: str, script: str,
                      home: str | None = None) -> str:
-        """Submit as ``user``; ``script`` (the CLI's launcher path) is not used: the
-        REST launcher is ``LAUNCHER``. ``home``: the user's home on the nodes, where
-        this process's passwd may not know it (inside a container)."""
+        """``script``'s text goes in the request, as sbatch sends it; the arguments
+        travel in the job's environment (``ARGV_PRELUDE``)."""
+        try:
+            text = pathlib.Path(script).read_text()
+        except (OSError, UnicodeDecodeError) as e:
+            raise SlurmError(f"cannot read the batch script {script}: {e}") from None
         # what sbatch run as the user would export: ch-run needs $USER and $HOME
         env = proc.which_env({"USER": user, "LOGNAME": user})
         if home:
@@ -268,7 +286,7 @@ class SlurmREST:
                 env["HOME"] = pwd.getpwnam(user).pw_dir
             except KeyError:
                 pass
-        body = submit_body(job, env)
+        body = submit_body(job, env, text)
         data = await self._call("POST", f"/slurm/{API}/job/submit", user=user, body=body)
         job_id = data.get("job_id")
         if not isinstance(job_id, int):
@@ -276,18 +294,15 @@ class SlurmREST:
         return str(job_id)
 
     async def query(self, job_ids: Iterable[str]) -> dict[str, JobInfo]:
-        """One request for all jobs (``GET /jobs``), filtered to the ones asked for.
-        The tasks of an array job asked for by its id come as ``ID_TASK`` (and the
-        ones still pending as one ``ID_[RANGE]``), as squeue names them."""
+        """One request for all jobs (``GET /jobs``), filtered to the ones asked for."""
         ids = {str(j) for j in job_ids}
+        for j in ids:
+            job_id_arg(j.split("_")[0])
         if not ids:
             return {}
-        data = await self._call("GET", f"/slurm/{API}/jobs")
-        return select([j for j in data.get("jobs") or [] if isinstance(j, dict)], ids)
+        return select(await self._jobs(), ids)
 
     async def accounting(self, job_id: str) -> list[dict[str, str]]:
-        """What slurmdbd kept of a job (and each task of an array): JobID, State,
-        ExitCode, Start, End, NodeList. For jobs slurmctld has forgotten."""
         try:
             data = await self._call("GET", f"/slurmdb/{API}/job/{job_id_arg(job_id)}")
         except SlurmError:
@@ -300,20 +315,22 @@ class SlurmREST:
             if not signal.isalnum():
                 raise ValueError(f"bad signal name {signal!r}")
             path += f"?signal={quote(signal)}"
-        # 2017: no such job (any more); 2021: already completing or completed
-        await self._call("DELETE", path, user=user, ok_errors=(2017, 2021))
+        await self._call("DELETE", path, user=user, policy=cancel_policy(self.identity)
+                         if self.identity is not None else None,
+                         ok_errors=(self._NO_JOB, self._ENDING))
 
     async def _record(self, job_id: str) -> dict | None:
-        """slurmctld's record of one job; None when it does not know it (or cannot say)."""
-        try:
-            data = await self._call("GET", f"/slurm/{API}/job/{job_id_arg(job_id)}")
-        except SlurmError:
-            return None
+        """slurmctld's record of one job; None when it does not know it."""
+        data = await self._call("GET", f"/slurm/{API}/job/{job_id_arg(job_id)}",
+                                ok_errors=(self._NO_JOB,))
         return jobjson.record((j for j in data.get("jobs") or [] if isinstance(j, dict)),
                               job_id)
 
     async def describe(self, job_id: str) -> dict[str, str]:
-        j = await self._record(job_id)
+        try:
+            j = await self._record(job_id)
+        except SlurmError:
+            return {}
         return describe_job(j) if j else {}
 
     async def cancelled_by(self, job_id: str) -> int | None:
@@ -330,12 +347,19 @@ class SlurmREST:
                     return None
         return None
 
-    async def active_jobs(self) -> list[QueuedJob]:
+    async def _jobs(self) -> list[dict]:
+        """Every job slurmctld remembers, as the service user (one request)."""
         data = await self._call("GET", f"/slurm/{API}/jobs")
-        return queued(j for j in data.get("jobs") or [] if isinstance(j, dict))
+        return [j for j in data.get("jobs") or [] if isinstance(j, dict)]
+
+    async def active_jobs(self) -> list[QueuedJob]:
+        return queued(await self._jobs())
+
+    async def jobs_of(self, users: Iterable[str]) -> list[QueuedJob]:
+        users = set(users)
+        return jobjson.held(await self._jobs(), users) if users else []
 
     async def job(self, job_id: str) -> QueuedJob | None:
-        """One job read again by id; None when slurmctld does not know it."""
         j = await self._record(job_id)
         return jobjson.queued_job(j) if j else None
 

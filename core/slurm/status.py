@@ -1,4 +1,4 @@
-"""One squeue call for every job a process watches, however many callers ask.
+"""One Slurm status query for every job a process watches, however many callers ask.
 
 A hub with 200 servers must not ask slurmctld 200 times per poll interval. Callers
 ``watch`` job ids and ``get`` a job's record no older than they can accept; the
@@ -12,14 +12,16 @@ import random
 import time
 
 from ..errors import SlurmError
-from .cli import SlurmCLI
+from .backend import SlurmBackend
 from .jobinfo import JobInfo
 
 log = logging.getLogger("funicular.slurm")
 
 
 class JobStatusCache:
-    def __init__(self, slurm: SlurmCLI, interval: float = 30, fast_interval: float = 0.5,
+    """The jobs a process watches, refreshed with one ``SlurmBackend.query``."""
+
+    def __init__(self, slurm: SlurmBackend, interval: float = 30, fast_interval: float = 0.5,
                  jitter: float = 0.2):
         self.slurm = slurm
         self.interval = interval
@@ -34,7 +36,7 @@ class JobStatusCache:
         self._urgent = 0  # callers waiting for fast updates (servers starting)
         self._wake: asyncio.Event | None = None
         self._loop_task: asyncio.Task | None = None
-        self.queries = 0  # how many squeue calls were made (for tests and benchmarks)
+        self.queries = 0  # how many queries were made (integration tests count them)
 
     # ------------------------------------------------------------------ watching
     def watch(self, job_id: str) -> None:
@@ -93,7 +95,7 @@ class JobStatusCache:
             jobs = await self.slurm.query(ids) if ids else {}
         except (SlurmError, TimeoutError, OSError) as e:
             self._error = e if isinstance(e, SlurmError) else SlurmError(str(e) or repr(e))
-            log.warning("squeue for %d jobs failed: %s", len(ids), e)
+            log.warning("Slurm status query for %d jobs failed: %s", len(ids), e)
             return
         self._error = None
         self._jobs = jobs

@@ -182,7 +182,13 @@ if idle_timeout:
 c.JupyterHub.services.append({
     "name": "workshop", "url": f"http://127.0.0.1:{port + 10}", "oauth_no_confirm": True,
     "command": [sys.executable, "-m", "funicular.workshop.service", "--group", "workshop",
-                "--profile", "workshop-hpc101"]})
+                "--profile", "workshop-hpc101",
+                # Slurm as the spawner reaches it (squeue, or slurmrestd with the key)
+                "--slurm-backend",
+                "rest" if os.environ.get("FUNICULAR_SLURM_BACKEND") == "rest" else "cli",
+                "--slurm-timeout", os.environ.get("FUNICULAR_SLURM_TIMEOUT", "30"),
+                "--slurmrestd-url", "http://127.0.0.1:6820",
+                "--slurmrestd-jwt-key", str(box / "slurm/state/jwt_hs256.key")]})
 c.JupyterHub.load_roles.extend([
     {"name": "workshop-instructor", "groups": ["instructors"],
      "scopes": ["access:services!service=workshop"]},

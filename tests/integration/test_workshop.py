@@ -154,9 +154,10 @@ def test_the_room_is_read_a_page_at_a_time_and_only_the_group(hub):
     token that may list everyone (the admin's), it still returns the group only."""
     import asyncio
 
-    from funicular.workshop.hubapi import HubAPI
+    from funicular.core.hubapi import HubClient
+    from funicular.workshop.participants import Participants
 
-    api = HubAPI(hub.url + "hub/api", hub.token)
-    users = asyncio.run(api.participants("workshop", page_size=7))  # 20 of ours: 3+ pages
+    api = Participants(HubClient(hub.url + "hub/api", hub.token), "workshop", page_size=7)
+    users = asyncio.run(api.list())  # 20 of ours: 3+ pages
     assert sorted(u["name"] for u in users) == PARTICIPANTS
     assert all("servers" in u for u in users)

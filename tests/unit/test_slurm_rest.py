@@ -36,18 +36,34 @@ def test_submit_body_carries_validated_fields_and_no_argv():
     assert env["PATH"] == "/usr/bin:/bin" and env["FUNICULAR_ARGC"] == "5"
     assert env["FUNICULAR_ARG_1"] == "--set-env=A=$(id)"
     assert body["script"].startswith("#!/bin/sh\n#SBATCH --signal=B:USR1@300\n")
+    body = rest.submit_body(job(), {}, "#!/bin/bash\n# the launcher\ntrap '' USR1\n")
+    assert body["script"] == ("#!/bin/bash\n#SBATCH --signal=B:USR1@300\n" +
+                              rest.ARGV_PRELUDE + "# the launcher\ntrap '' USR1\n")
     with pytest.raises(SlurmError, match="extra_sbatch_args"):
         rest.submit_body(job(extra=("--exclusive",)), {})
 
 
-def test_launcher_rebuilds_argv_exactly_without_evaluating_values(tmp_path):
-    """The REST launcher run by a real shell: every argument arrives byte for byte."""
-    args = ["printf", "[%s]\n", "$(touch pwned)", "`id`", "a b", "'\"", "-", "*", "x\ny"]
-    env = {"PATH": "/usr/bin:/bin", "FUNICULAR_ARGC": str(len(args)),
-           **{f"FUNICULAR_ARG_{i}": a for i, a in enumerate(args)}}
-    out = subprocess.run(["/bin/sh", "-c", rest.batch_script(None), "launch"], env=env,
-                         cwd=tmp_path, capture_output=True, text=True, check=True).stdout
-    assert out == "".join(f"[{a}]\n" for a in args[2:])
+ARGS = ["printf", "[%s]\n", "$(touch pwned)", "`id`", "a b", "'\"", "-", "*", "x\ny", ""]
+
+
+def _run_batch(script: str, tmp_path, interpreter="/bin/sh") -> str:
+    env = {"PATH": "/usr/bin:/bin", "FUNICULAR_ARGC": str(len(ARGS)),
+           **{f"FUNICULAR_ARG_{i}": a for i, a in enumerate(ARGS)}}
+    return subprocess.run([interpreter, "-c", rest.batch_script(script, None), "launch"], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+
+
+def test_prelude_rebuilds_argv_exactly_without_evaluating_values(tmp_path):
+    """The batch script run by a real shell: every argument arrives byte for byte."""
+    assert _run_batch(rest.EXEC_ARGS, tmp_path) == "".join(f"[{a}]\n" for a in ARGS[2:])
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_the_notebooks_own_launcher_gets_its_arguments_through_slurmrestd(tmp_path):
+    """launch.sh, as the spawner submits it, runs the command it would get from sbatch."""
+    launch = (Path(rest.__file__).parents[1] / "launch.sh").read_text()
+    out = _run_batch(launch, tmp_path, interpreter="/bin/bash")
+    assert out == "".join(f"[{a}]\n" for a in ARGS[2:])
     assert not (tmp_path / "pwned").exists()
 
 
