@@ -8,6 +8,7 @@ the course material reset and the workshop service call them. Neither side spell
 name or a path of its own: both import it from here.
 """
 
+import http.client
 import json
 import os
 import ssl
@@ -15,7 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # --- JupyterHub's own variables (set by the hub for every server and service)
 HUB_API_URL = "JUPYTERHUB_API_URL"
@@ -23,6 +24,8 @@ HUB_API_TOKEN = "JUPYTERHUB_API_TOKEN"
 HUB_SSL_KEYFILE = "JUPYTERHUB_SSL_KEYFILE"
 HUB_SSL_CERTFILE = "JUPYTERHUB_SSL_CERTFILE"
 HUB_SSL_CLIENT_CA = "JUPYTERHUB_SSL_CLIENT_CA"
+HUB_SERVICE_PREFIX = "JUPYTERHUB_SERVICE_PREFIX"  # the server's base URL path
+HUB_SERVICE_URL = "JUPYTERHUB_SERVICE_URL"  # where the server listens (singleuser sets it)
 
 # --- what the spawner hands to the server (its 0600 env file)
 JOB_SITE = "FUNICULAR_JOB_SITE"  # core.jobs.site.JobSite as JSON: what follow-on jobs may use
@@ -59,6 +62,7 @@ class HubError(RuntimeError):
         super().__init__(f"hub API: HTTP {status}: {text}" if status
                          else f"hub API unreachable: {text}")
         self.status = status
+        self.message = text  # the hub's own words ("message" of its JSON error)
         self.answer = answer
 
 
@@ -69,11 +73,13 @@ class HubClient:
     ``call`` is for the event loop (tornado's client); ``call_sync`` for the
     single-user starter, which talks to the hub before any loop runs. Both return the
     decoded JSON answer and raise ``HubError`` for a status outside ``ok``, so every
-    caller handles an answer the same way. The token goes in a header, never a URL.
+    caller handles an answer the same way. The token goes in a header, never a URL,
+    and redirects are not followed: both HTTP clients would send the header on to
+    wherever a redirect points, and the hub's API never redirects.
     """
 
     url: str
-    token: str
+    token: str = field(repr=False)  # a client in a log line must not show it
     timeout: float = 30.0
     ssl_context: ssl.SSLContext | None = None
 
@@ -106,16 +112,19 @@ class HubClient:
     async def call(self, method: str, route: str, body: object = None, *,
                    params: dict | None = None, ok=(200, 201, 202, 204),
                    headers: dict | None = None, timeout: float | None = None) -> object:
-        from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+        from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
         url, data, hdrs = self._parts(method, route, body, params, headers)
         req = HTTPRequest(url, method=method, body=data, headers=hdrs,
                           request_timeout=timeout or self.timeout,
                           connect_timeout=timeout or self.timeout,
-                          ssl_options=self.ssl_context, allow_nonstandard_methods=True)
+                          ssl_options=self.ssl_context, allow_nonstandard_methods=True,
+                          follow_redirects=False)
         try:
             resp = await AsyncHTTPClient().fetch(req, raise_error=False)
-        except OSError as e:
+        except (OSError, HTTPClientError) as e:
+            # raise_error=False still raises what is no answer: a refused connection
+            # (OSError), a timeout or a closed stream (HTTPClientError 599)
             raise HubError(0, str(e)) from None
         if resp.code == 599:  # tornado's "no answer": timeout or connection refused
             raise HubError(0, str(resp.error))
@@ -126,14 +135,24 @@ class HubClient:
                   headers: dict | None = None, timeout: float | None = None) -> object:
         url, data, hdrs = self._parts(method, route, body, params, headers)
         req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=self.ssl_context), _NoRedirect)
         try:
-            with urllib.request.urlopen(req, timeout=timeout or self.timeout,
-                                        context=self.ssl_context) as resp:
+            with opener.open(req, timeout=timeout or self.timeout) as resp:
                 return self._answer(resp.status, resp.read(), ok)
         except urllib.error.HTTPError as e:
-            return self._answer(e.code, e.read() or b"", ok)
-        except (urllib.error.URLError, OSError) as e:
-            raise HubError(0, str(e)) from None
+            with e:
+                return self._answer(e.code, e.read() or b"", ok)
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+            # HTTPException: a broken answer (bad status line, cut short): no answer
+            raise HubError(0, str(e) or type(e).__name__) from None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is the answer (an HTTPError), not a new request carrying the token."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
 
 
 def internal_ssl_context(env: Mapping[str, str]) -> ssl.SSLContext | None:

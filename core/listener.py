@@ -4,14 +4,18 @@ A compute node is shared: another user's process could listen on the port a serv
 reported. The hub asks the listener for an HMAC of a fresh nonce, keyed with the
 server's API token, which only the real server holds (its 0600 env file); the nonce
 is new each time, so an answer cannot be replayed, and the request carries no
-secret. Both sides import the route and the formula from here.
+secret. Both sides take the formula from here and the route from ``core.hubapi``.
 """
 
 import hashlib
 import hmac
 import re
 
-PATH = "funicular/api/listener-proof"  # under the server's base URL
+from .hubapi import SERVER_LISTENER_PROOF
+
+# under the server's base URL; the name spawner/listenercheck.py and
+# extension/listener.py use
+PATH = SERVER_LISTENER_PROOF
 _NONCE = re.compile(r"[0-9a-f]{32}")
 
 

@@ -13,23 +13,27 @@ and the next report succeeds with it.
 """
 
 import argparse
-import json
 import os
 import signal
 import socket
-import ssl
 import sys
 import time
-import urllib.error
-import urllib.request
 
 from . import envfile
+from .hubapi import (
+    HUB_API_URL,
+    HUB_SERVICE_PREFIX,
+    HUB_SERVICE_URL,
+    HUB_SSL_CERTFILE,
+    JOB_END_TIME,
+    LISTENING_REPORT,
+    ROUTE_ADDRESS,
+    ROUTE_LISTENING,
+    HubClient,
+    HubError,
+)
 
-REPORT_PATH = "/funicular/address"
-LISTENING_PATH = "/funicular/listening"
-# set for the server: where it was reported, so that its Funicular extension can tell
-# the hub once it listens (extension/__init__.py)
-LISTENING_ENV = "FUNICULAR_LISTENING_REPORT"
+# the name extension/__init__.py imports from here; the agreement's own is hubapi's
 
 
 def node_address(hub_api_url: str) -> str:
@@ -84,43 +88,20 @@ def serve_on(sock: socket.socket) -> None:
     ServerApp._bind_http_server_tcp = bind
 
 
-def internal_ssl_context(env: dict[str, str]) -> ssl.SSLContext | None:
-    """With JupyterHub's internal_ssl the hub API wants this server's client
-    certificate and is verified against the internal CA."""
-    key, cert = env.get("JUPYTERHUB_SSL_KEYFILE"), env.get("JUPYTERHUB_SSL_CERTFILE")
-    if not key or not cert:
-        return None
-    ctx = ssl.create_default_context(cafile=env.get("JUPYTERHUB_SSL_CLIENT_CA"))
-    ctx.load_cert_chain(cert, key)
-    return ctx
-
-
-def report(api_url: str, token: str, host: str, port: int, timeout: float = 10,
-           context: ssl.SSLContext | None = None, path: str = REPORT_PATH
+def report(hub: HubClient, host: str, port: int, route: str = ROUTE_ADDRESS
            ) -> tuple[int, dict]:
     """POST host and port to the hub; returns the HTTP status (0: hub unreachable) and
     the hub's answer (``end_time``: when Slurm will end this job)."""
-    body = {"host": host, "port": port}
+    body: dict = {"host": host, "port": port}
     if os.environ.get("SLURM_JOB_ID", "").isdigit():
         # which job this is: a leftover job of the same server (one whose cancel is
         # still being retried) reads the same env file, and must not take the route
         body["job_id"] = os.environ["SLURM_JOB_ID"]
-    body = json.dumps(body).encode()
-    req = urllib.request.Request(
-        api_url.rstrip("/") + path, data=body, method="POST",
-        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
-    )
     try:
-        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
-            try:
-                answer = json.loads(resp.read() or b"{}")
-            except ValueError:
-                answer = {}
-            return resp.status, answer if isinstance(answer, dict) else {}
-    except urllib.error.HTTPError as e:
-        return e.code, {}
-    except (urllib.error.URLError, OSError):
-        return 0, {}
+        answer = hub.call_sync("POST", route, body, ok=(200,))
+    except HubError as e:
+        return e.status, {}
+    return 200, answer if isinstance(answer, dict) else {}
 
 
 def log(msg: str) -> None:
@@ -138,15 +119,15 @@ def main(argv: list[str] | None = None) -> None:
     path = ns.env_file if ns.env_file.startswith("/") else \
         os.path.join(os.environ.get("HOME", "/"), ns.env_file)
 
-    addr = node_address(envfile.read(path)["JUPYTERHUB_API_URL"])
+    addr = node_address(envfile.read(path)[HUB_API_URL])
     sock = listening_socket(addr)
     port = sock.getsockname()[1]
     deadline = time.monotonic() + ns.report_timeout
     delay = 0.25
     while True:
         env = envfile.read(path)
-        status, answer = report(env["JUPYTERHUB_API_URL"], env["JUPYTERHUB_API_TOKEN"],
-                                addr, port, context=internal_ssl_context(env))
+        # read afresh each time: a restarted hub rewrites the file with a new token
+        status, answer = report(HubClient.from_env(env, timeout=10), addr, port)
         if status == 200:
             break
         if status in (400, 404, 409, 410):
@@ -161,14 +142,14 @@ def main(argv: list[str] | None = None) -> None:
 
     os.environ.update(env)
     if isinstance(answer.get("end_time"), int | float):
-        os.environ["FUNICULAR_JOB_END_TIME"] = str(int(answer["end_time"]))
+        os.environ[JOB_END_TIME] = str(int(answer["end_time"]))
     # Slurm's walltime warning (USR1) would kill the server until the extension
     # installs its handler
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
-    prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
-    scheme = "https" if env.get("JUPYTERHUB_SSL_CERTFILE") else "http"
-    os.environ["JUPYTERHUB_SERVICE_URL"] = f"{scheme}://{addr}:{port}{prefix}"
-    os.environ[LISTENING_ENV] = f"{addr}:{port}"
+    prefix = env.get(HUB_SERVICE_PREFIX, "/")
+    scheme = "https" if env.get(HUB_SSL_CERTFILE) else "http"
+    os.environ[HUB_SERVICE_URL] = f"{scheme}://{addr}:{port}{prefix}"
+    os.environ[LISTENING_REPORT] = f"{addr}:{port}"
     log(f"serving on {addr}:{port}")
     args = [a for a in ns.args if a != "--"]
     run_server(sock, args)
@@ -187,11 +168,11 @@ def report_listening(env: dict[str, str]) -> int:
     """From the running server (its environment): it listens where it was reported.
     The hub then finds it ready at once instead of knocking on its port. Returns the
     HTTP status (0: hub unreachable, or nothing to report)."""
-    host, _, port = env.get(LISTENING_ENV, "").rpartition(":")
-    if not host or not port.isdigit() or not env.get("JUPYTERHUB_API_URL"):
+    host, _, port = env.get(LISTENING_REPORT, "").rpartition(":")
+    if not host or not port.isdigit() or not env.get(HUB_API_URL):
         return 0
-    status, _ = report(env["JUPYTERHUB_API_URL"], env.get("JUPYTERHUB_API_TOKEN", ""), host,
-                       int(port), context=internal_ssl_context(env), path=LISTENING_PATH)
+    status, _ = report(HubClient.from_env(env, timeout=10), host, int(port),
+                       route=ROUTE_LISTENING)
     return status
 
 

@@ -14,6 +14,12 @@ from tornado import web
 
 from funicular.core import validate as v
 from funicular.core.errors import SpecError
+from funicular.core.hubapi import (
+    ROUTE_ADDRESS,
+    ROUTE_LISTENING,
+    ROUTE_MATERIAL_RESET,
+    ROUTE_SLURM_TOKEN,
+)
 
 
 class _ServerTokenHandler(APIHandler):
@@ -130,10 +136,12 @@ def _spawner_for_token(db, user, token: str):
     return None
 
 
-HANDLERS = [(r"/api/funicular/address", AddressHandler),
-            (r"/api/funicular/listening", ListeningHandler),
-            (r"/api/funicular/slurm-token", SlurmTokenHandler),
-            (r"/api/funicular/material/reset", MaterialResetHandler)]
+# JupyterHub mounts its API handlers at {base_url}hub, so these are /hub/api/...: the
+# routes the starter, the extension and the workshop service call (core.hubapi)
+HANDLERS = [(r"/api" + ROUTE_ADDRESS, AddressHandler),
+            (r"/api" + ROUTE_LISTENING, ListeningHandler),
+            (r"/api" + ROUTE_SLURM_TOKEN, SlurmTokenHandler),
+            (r"/api" + ROUTE_MATERIAL_RESET, MaterialResetHandler)]
 
 
 def register() -> None:
