@@ -25,10 +25,11 @@ import time
 import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from funicular.core.hubapi import SERVER_API  # noqa: E402
 from funicular.core.slurm.rest import sign_jwt  # noqa: E402
 from tests.integration.harness import BOX, Hub, run  # noqa: E402
 
-JOBS = "funicular/api/jobs"
+JOBS = f"{SERVER_API}/jobs"
 
 
 def pct(values, q):

@@ -20,9 +20,12 @@ from funicular.core.errors import SpecError
 
 from .changes import ChangeStream, Overflowed
 
-__all__ = ["AUTH_RESOURCE", "ApiHandler", "SpecHTTPError", "authorized"]
+__all__ = ["AUTH_RESOURCE", "JOBS_SETTING", "TRANSFERS_SETTING", "ApiHandler",
+           "SpecHTTPError", "authorized"]
 
 AUTH_RESOURCE = "funicular"
+# web_app.settings keys: a part's service, and (key + "_error") why it has none
+JOBS_SETTING, TRANSFERS_SETTING = "funicular_jobs", "funicular_transfers"
 KEEPALIVE = 15.0  # seconds between comments on an idle stream (proxies close quiet ones)
 # seconds a stream that fell behind has to end itself before its connection is cut:
 # one stuck writing to a client that does not read never gets back to its queue

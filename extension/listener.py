@@ -1,5 +1,5 @@
-"""GET <base_url>funicular/api/listener-proof?nonce=N: the hub checks that the process
-on the reported port is this server (``funicular.core.listener``).
+"""GET listener-proof?nonce=N (``hubapi.SERVER_LISTENER_PROOF``): the hub checks that
+the process on the reported port is this server (``funicular.core.listener``).
 
 Unauthenticated on purpose: the hub asks before it routes anyone here, and the
 answer (an HMAC of the hub's fresh nonce) reveals nothing about the token.
@@ -10,19 +10,14 @@ import os
 from tornado import web
 
 from funicular.core import listener
+from funicular.core.hubapi import HUB_API_TOKEN
 
 
 class ListenerProofHandler(web.RequestHandler):
     def get(self):
         nonce = self.get_query_argument("nonce", "")
-        token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+        token = os.environ.get(HUB_API_TOKEN, "")
         if not listener.valid_nonce(nonce) or not token:
             raise web.HTTPError(400, "nonce: 32 lowercase hex digits expected")
         self.set_header("Cache-Control", "no-store")
         self.finish({"proof": listener.proof(token, nonce)})
-
-
-def setup_handlers(web_app) -> None:
-    base = web_app.settings.get("base_url", "/")
-    web_app.add_handlers(".*$", [(base.rstrip("/") + "/" + listener.PATH,
-                                  ListenerProofHandler)])

@@ -4,6 +4,8 @@ import os
 import pwd
 import socket
 
+from funicular.core.hubapi import CONTAINER_ENGINE, SCRATCH
+
 from . import walltime
 
 _CONTAINER_MARKERS = ("/ch/environment", "/run/.containerenv", "/.singularity.d")
@@ -35,7 +37,7 @@ def filesystem_of(path: str, mountinfo: str = "/proc/self/mountinfo") -> str | N
 
 
 def scratch_info(path: str | None) -> dict | None:
-    """The volatile scratch the spawner asked the engine for (FUNICULAR_SCRATCH)."""
+    """The volatile scratch the spawner asked the engine for (``hubapi.SCRATCH``)."""
     if not path:
         return None
     try:
@@ -62,8 +64,8 @@ def runtime_info() -> dict:
         "slurm_partition": env.get("SLURM_JOB_PARTITION"),
         "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"),
         "in_container": any(os.path.exists(p) for p in _CONTAINER_MARKERS),
-        "container_engine": env.get("FUNICULAR_CONTAINER_ENGINE"),
-        "volatile_scratch": scratch_info(env.get("FUNICULAR_SCRATCH")),
+        "container_engine": env.get(CONTAINER_ENGINE),
+        "volatile_scratch": scratch_info(env.get(SCRATCH)),
         "mount_namespace": mnt_ns,
         "job_end_time": walltime.end_time(),
         "remaining_seconds": walltime.remaining(),

@@ -1,12 +1,12 @@
 """The job's walltime, seen from the notebook server.
 
-``FUNICULAR_JOB_END_TIME`` (Unix time) comes from the hub when the server starts.
+``hubapi.JOB_END_TIME`` (Unix time) comes from the hub when the server starts.
 Slurm sends SIGUSR1 ``walltime_warning`` seconds before the end (sbatch
 ``--signal=B:USR1@N``); without a handler that signal would kill the server, so the
 extension installs one that records and logs the warning instead.
 
 slurmrestd 22.05 cannot ask for the batch-shell signal (``B:``), so with the REST
-backend the hub sets ``FUNICULAR_WALLTIME_WARNING`` (seconds) instead and the
+backend the hub sets ``hubapi.WALLTIME_WARNING`` (seconds) instead and the
 extension raises the same warning from a timer, by the end time it was given.
 """
 
@@ -16,13 +16,15 @@ import signal
 import threading
 import time
 
+from funicular.core.hubapi import JOB_END_TIME, WALLTIME_WARNING
+
 log = logging.getLogger("funicular.extension")
 _warned_at: float | None = None
 
 
 def end_time() -> float | None:
     try:
-        return float(os.environ["FUNICULAR_JOB_END_TIME"])
+        return float(os.environ[JOB_END_TIME])
     except (KeyError, ValueError):
         return None
 
@@ -47,7 +49,7 @@ def _on_warning(signum, frame):
 def install() -> threading.Timer | None:
     signal.signal(signal.SIGUSR1, _on_warning)
     try:
-        ahead = float(os.environ["FUNICULAR_WALLTIME_WARNING"])
+        ahead = float(os.environ[WALLTIME_WARNING])
     except (KeyError, ValueError):
         return None
     end = end_time()

@@ -7,6 +7,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
+from funicular.core.hubapi import HUB_API_TOKEN, SERVER_API
+
 
 def _server_url() -> str:
     # jupyterhub-singleuser exports its own URL; a plain jupyter-server run sets neither
@@ -18,10 +20,7 @@ def _server_url() -> str:
 
 def info() -> dict:
     """Node, job and container facts of this notebook's server."""
-    req = urllib.request.Request(
-        _server_url() + "/funicular/api/info",
-        headers={"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}"},
-    )
+    req = urllib.request.Request(f"{_server_url()}/{SERVER_API}/info", headers=_headers())
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.load(resp)
 
@@ -40,13 +39,13 @@ class ApiError(RuntimeError):
 
 
 def _headers() -> dict:
-    return {"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}",
+    return {"Authorization": f"token {os.environ[HUB_API_TOKEN]}",
             "Content-Type": "application/json"}
 
 
 def request(api: str, method: str, path: str = "", body: dict | None = None,
             params: dict | None = None, timeout: float = 60):
-    """One call of the extension's REST API ``api`` (e.g. "funicular/api/jobs")."""
+    """One call of the extension's REST API ``api`` (e.g. f"{SERVER_API}/jobs")."""
     url = f"{_server_url()}/{api}{path}"
     if params:
         url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})

@@ -16,10 +16,12 @@ import os
 import time
 from collections.abc import Callable, Iterator
 
+from funicular.core.hubapi import SERVER_API
+
 from .client import ApiError, request
 from .client import events as api_events
 
-API = "funicular/api/jobs"
+API = f"{SERVER_API}/jobs"
 
 
 JobError = ApiError  # the server refused a request; ``field`` names the offending field

@@ -15,11 +15,13 @@ notebook's own files (relative ones from the kernel's working directory).
 import os
 import time
 
+from funicular.core.hubapi import SERVER_API
+
 from .client import ApiError, request
 from .client import events as api_events
 
-TRANSFERS = "funicular/api/transfers"
-STORAGE = "funicular/api/storage"
+TRANSFERS = f"{SERVER_API}/transfers"
+STORAGE = f"{SERVER_API}/storage"
 StorageError = ApiError
 
 

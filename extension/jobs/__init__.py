@@ -1,6 +1,6 @@
 """Follow-on jobs owned by the notebook server: service, store, backends, REST API.
 
-The hub hands the site over in ``FUNICULAR_JOB_SITE`` (see funicular.core.jobs.site);
+The hub hands the site over in ``hubapi.JOB_SITE`` (see funicular.core.jobs.site);
 without it the API answers 503 and says why.
 """
 
@@ -9,38 +9,19 @@ import os
 import pwd
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import Float, Unicode
-from traitlets.config import Configurable
 
 from funicular.core.errors import SpecError
+from funicular.core.hubapi import JOB_SITE
 from funicular.core.jobs import JobSite
 from funicular.core.storage import StoreCredentials
 
-from .backends.base import get_backend
-from .handlers import setup_handlers
+from ..api import JOBS_SETTING
+from ..config import FunicularJobs
+from .backends import get_backend
 from .service import JobService
 from .store import JobStore
 
 log = logging.getLogger("funicular.jobs")
-
-
-class FunicularJobs(Configurable):
-    """The notebook server's job service (``c.FunicularJobs.*`` in jupyter_server_config)."""
-
-    poll_interval = Float(
-        2.0, help="""Seconds between looks at the scheduler while any job is unfinished:
-        one call for all of them (squeue, or one slurmrestd request).""",
-    ).tag(config=True)
-    idle_poll_interval = Float(
-        60.0, help="Seconds between looks when every job has ended.",
-    ).tag(config=True)
-    store_path = Unicode(
-        "", help="""SQLite file of the user's job records; empty: funicular/jobs.sqlite in
-        the user's Jupyter data directory (in the home, so it outlives the server).""",
-    ).tag(config=True)
-    backend = Unicode(
-        "", help="Backend to submit through (rest, cli); empty: the one the hub chose.",
-    ).tag(config=True)
 
 
 def _user() -> str:
@@ -50,19 +31,19 @@ def _user() -> str:
         return os.environ["USER"]
 
 
-def setup(serverapp) -> JobService | None:
-    setup_handlers(serverapp.web_app)
-    raw = os.environ.get("FUNICULAR_JOB_SITE")
-    settings = serverapp.web_app.settings
+def start(cfg: FunicularJobs, settings: dict, io_loop, server_log: logging.Logger
+          ) -> JobService | None:
+    """The job service in ``settings`` (started on ``io_loop``), or the reason there is
+    none: a server the hub handed no site to, a site or backend that cannot be used."""
+    raw = os.environ.get(JOB_SITE)
     if not raw:
-        settings["funicular_jobs_error"] = "the hub handed no job site to this server"
+        settings[JOBS_SETTING + "_error"] = "the hub handed no job site to this server"
         return None
-    cfg = FunicularJobs(config=serverapp.config)
     try:
         site = JobSite.from_json(raw)
         backend = get_backend(cfg.backend or site.backend, site, _user(), dict(os.environ))
-    except (ValueError, SpecError, KeyError, TypeError) as e:
-        settings["funicular_jobs_error"] = f"jobs are not available: {e}"
+    except (ValueError, SpecError, KeyError, TypeError, ImportError) as e:
+        settings[JOBS_SETTING + "_error"] = f"jobs are not available: {e}"
         log.error("funicular jobs: %s", e)
         return None
     path = cfg.store_path or os.path.join(jupyter_data_dir(), "funicular", "jobs.sqlite")
@@ -70,11 +51,11 @@ def setup(serverapp) -> JobService | None:
                          home=os.path.expanduser("~"), poll_interval=cfg.poll_interval,
                          idle_interval=cfg.idle_poll_interval,
                          store_env=StoreCredentials.from_env(dict(os.environ)).to_env())
-    settings["funicular_jobs"] = service
+    settings[JOBS_SETTING] = service
     # the service's news in the server's own log
     log.setLevel(logging.INFO)
-    for handler in serverapp.log.handlers:
+    for handler in server_log.handlers:
         log.addHandler(handler)
     log.propagate = False
-    serverapp.io_loop.add_callback(service.start)
+    io_loop.add_callback(service.start)
     return service

@@ -1,39 +1,26 @@
-"""REST API of the job service under the server's base URL, with Jupyter's own auth
-and XSRF rules (a notebook server belongs to one user: only that user gets here).
-
-    GET  /funicular/api/jobs                     the user's jobs, newest first
-    POST /funicular/api/jobs                     submit (a JobRequest as JSON) -> 201
-    GET  /funicular/api/jobs/site                images, partitions, backend: for forms
-    GET  /funicular/api/jobs/events              change stream (server-sent events)
-    GET  /funicular/api/jobs/ID                  one job
-    POST /funicular/api/jobs/ID/cancel           cancel -> 202
-    GET  /funicular/api/jobs/ID/logs             ?offset=N | ?tail=N, &task=K for arrays,
-                                                 &follow=1 streams (server-sent events)
-    GET  /funicular/api/jobs/ID/outputs          files in the job's directory
-"""
+"""REST API of the job service (its routes: ``routes.ROUTES["jobs"]``), with Jupyter's
+own auth and XSRF rules (a notebook server belongs to one user: only that user gets
+here)."""
 
 import asyncio
 import json
 import re
 
-from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
 from funicular.core.errors import SlurmError, SpecError
 
-from ..api import KEEPALIVE, ApiHandler, SpecHTTPError, authorized
+from ..api import JOBS_SETTING, KEEPALIVE, ApiHandler, SpecHTTPError, authorized
 from .store import JobStoreError
-
-_ID = r"(j[0-9a-f]{12})"
 
 
 class _JobsHandler(ApiHandler):
     @property
     def jobs(self):
-        service = self.settings.get("funicular_jobs")
+        service = self.settings.get(JOBS_SETTING)
         if service is None:
-            raise web.HTTPError(503, self.settings.get("funicular_jobs_error")
+            raise web.HTTPError(503, self.settings.get(JOBS_SETTING + "_error")
                                 or "jobs are not configured for this server")
         return service
 
@@ -172,15 +159,3 @@ class EventsHandler(_JobsHandler):
             return {"jobs": [service.describe(r) for r in await service.jobs()]}
         await self.follow(service.changes, snapshot)
 
-
-def setup_handlers(web_app) -> None:
-    base = url_path_join(web_app.settings["base_url"], "funicular/api/jobs")
-    web_app.add_handlers(".*$", [
-        (base, JobsHandler),
-        (f"{base}/site", SiteHandler),
-        (f"{base}/events", EventsHandler),
-        (f"{base}/{_ID}", JobHandler),
-        (f"{base}/{_ID}/cancel", CancelHandler),
-        (f"{base}/{_ID}/logs", LogsHandler),
-        (f"{base}/{_ID}/outputs", OutputsHandler),
-    ])

@@ -55,7 +55,6 @@ class JobService:
         self.changes = ChangeStream()
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self.polls = 0
         self._submitting: set[str] = set()  # ids whose submit is in flight here
         self._unsaved: dict[str, JobRecord] = {}  # newer than the store: not written yet
 
@@ -324,7 +323,6 @@ class JobService:
         recs = [r for r in unfinished if r.backend_id]
         if not recs:
             return bool(late or self._unsaved)
-        self.polls += 1
         states = await self.backend.states([r.backend_id for r in recs])
         updates = []
         for rec in recs:

@@ -1,44 +1,27 @@
-"""REST API of transfers and storage browsing, under the server's base URL.
-
-    GET    /funicular/api/transfers              the user's transfers, newest first
-    POST   /funicular/api/transfers              {"src": URL, "dst": URL} -> 201
-    GET    /funicular/api/transfers/events       change stream (server-sent events)
-    GET    /funicular/api/transfers/ID           one transfer
-    DELETE /funicular/api/transfers/ID           forget an ended transfer
-    POST   /funicular/api/transfers/ID/cancel    -> 202
-    POST   /funicular/api/transfers/ID/resume    continue an interrupted one -> 202
-    GET    /funicular/api/storage                the stores configured for this user
-    GET    /funicular/api/storage/ls?url=URL     a container's or folder's entries
-    POST   /funicular/api/storage/rm             {"url": URL}: an object or empty container
-    POST   /funicular/api/storage/mkdir          {"url": "swift://name"}: a container
-    POST   /funicular/api/storage/share          {"url": URL, "seconds": N}: a link
-
-URLs are swift://container/key, s3://bucket/key or file:///path.
-"""
+"""REST API of transfers and storage browsing (its routes: ``routes.ROUTES
+["transfers"]``). URLs are swift://container/key, s3://bucket/key or file:///path."""
 
 import asyncio
 import json
 
-from jupyter_server.utils import url_path_join
 from tornado import web
 
 from funicular.core.errors import SpecError
 from funicular.core.storage.journal import DamagedRecord
 from funicular.core.storage.stores import StoreError
 
-from ..api import ApiHandler, SpecHTTPError, authorized
+from ..api import TRANSFERS_SETTING, ApiHandler, SpecHTTPError, authorized
 from .service import Conflict, UnknownTransfer
 
-_ID = r"([0-9a-f]{12})"
 MAX_SHARE_SECONDS = 7 * 24 * 3600
 
 
 class _Handler(ApiHandler):
     @property
     def service(self):
-        service = self.settings.get("funicular_transfers")
+        service = self.settings.get(TRANSFERS_SETTING)
         if service is None:
-            raise web.HTTPError(503, self.settings.get("funicular_transfers_error")
+            raise web.HTTPError(503, self.settings.get(TRANSFERS_SETTING + "_error")
                                 or "transfers are not configured for this server")
         return service
 
@@ -165,17 +148,3 @@ class StorageActionHandler(_Handler):
             link = await self.call(self.service.share, url, seconds)
             self.finish(json.dumps({"url": url, "link": link, "seconds": seconds}))
 
-
-def setup_handlers(web_app) -> None:
-    base = web_app.settings["base_url"]
-    t = url_path_join(base, "funicular/api/transfers")
-    s = url_path_join(base, "funicular/api/storage")
-    web_app.add_handlers(".*$", [
-        (t, TransfersHandler),
-        (f"{t}/events", EventsHandler),
-        (f"{t}/{_ID}", TransferHandler),
-        (f"{t}/{_ID}/(cancel|resume)", ActionHandler),
-        (s, StoresHandler),
-        (f"{s}/ls", LsHandler),
-        (f"{s}/(rm|mkdir|share)", StorageActionHandler),
-    ])

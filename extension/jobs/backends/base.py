@@ -2,7 +2,7 @@
 
 A backend submits a built ``BatchJob`` as the notebook's user, reports the state of
 many jobs in one call, cancels, and asks accounting about jobs the scheduler has
-forgotten. Backends register by name, like the container engines.
+forgotten. Backends are named in the package's ``BACKENDS`` registry.
 """
 
 from dataclasses import dataclass
@@ -26,7 +26,7 @@ class TaskState:
 
 
 class JobBackend:
-    name: ClassVar[str] = ""
+    name: ClassVar[str] = ""  # its BACKENDS name: what job records say they ran through
 
     def __init__(self, site: JobSite, user: str, env: dict[str, str]):
         self.site = site
@@ -55,18 +55,3 @@ class JobBackend:
         the job's directory; None: read it there."""
         return None
 
-
-_registry: dict[str, type[JobBackend]] = {}
-
-
-def register(cls: type[JobBackend]) -> type[JobBackend]:
-    _registry[cls.name] = cls
-    return cls
-
-
-def get_backend(name: str, site: JobSite, user: str, env: dict[str, str]) -> JobBackend:
-    from . import slurm_cli, slurm_rest, unicore  # noqa: F401  (they register themselves)
-
-    if name not in _registry:
-        raise ValueError(f"unknown jobs backend {name!r}; known: {', '.join(sorted(_registry))}")
-    return _registry[name](site, user, env)

@@ -1,4 +1,7 @@
-"""What the Slurm CLI and slurmrestd backends share: the clients have one interface."""
+"""What the Slurm CLI and slurmrestd job backends share: their clients have one
+interface. (Named for the jobs they submit, unlike core.slurm's clients.)"""
+
+import importlib.resources
 
 from funicular.core.batchjob import BatchJob
 from funicular.core.slurm.jobinfo import JobInfo
@@ -16,11 +19,12 @@ def owner(key: str) -> str:
     return key.split("_", 1)[0]
 
 
-class SlurmBackend(JobBackend):
-    """Subclasses set ``self.slurm`` (SlurmCLI or SlurmREST) and ``self.script``."""
+class SlurmJobBackend(JobBackend):
+    """Subclasses set ``self.slurm`` (SlurmCLI or SlurmREST)."""
 
     slurm = None
-    script: str | None = None
+    # the same fixed batch script as notebook servers: the command is its argv
+    script = str(importlib.resources.files("funicular.core") / "launch.sh")
 
     async def submit(self, job: BatchJob) -> str:
         # the home as the nodes see it: a container's passwd may say otherwise

@@ -16,8 +16,8 @@ import asyncio
 from funicular.core.batchjob import BatchJob
 from funicular.core.errors import SlurmError, SpecError
 
-from .base import JobBackend, TaskState, register
-from .slurm_rest import HubTokens
+from .base import JobBackend, TaskState
+from .hubtokens import HubTokens
 
 # UNICORE's job states -> the Slurm words the rest of Funicular speaks
 STATES = {"UNDEFINED": "PENDING", "READY": "PENDING", "STAGINGIN": "PENDING",
@@ -46,15 +46,14 @@ def description(job: BatchJob, env: dict[str, str]) -> dict:
             "Stdout": "stdout", "Stderr": "stderr", "Tags": ["funicular"]}
 
 
-@register
-class UnicoreBackend(JobBackend):
+class UnicoreJobBackend(JobBackend):
     name = "unicore"
 
     def __init__(self, site, user, env):
         super().__init__(site, user, env)
         if not site.unicore_url:
             raise ValueError("the unicore backend needs the site's unicore_url")
-        self.tokens = HubTokens(env["JUPYTERHUB_API_URL"], env["JUPYTERHUB_API_TOKEN"])
+        self.tokens = HubTokens.from_env(env)
         self._client_for: tuple[str, object] | None = None  # (token, pyunicore Client)
 
     def check(self, job: BatchJob) -> None:

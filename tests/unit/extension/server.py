@@ -1,19 +1,43 @@
 """A real Jupyter server with the Funicular extension, in the test's event loop, on a
 free port of 127.0.0.1: for tests of what only a running server shows (loading, auth,
-event streams). Everything it writes is under the test's tmp_path; the jobs backend
-is the Slurm CLI one, which starts without a cluster (no job is submitted here)."""
+routes, event streams). Everything it writes is under the test's tmp_path; the jobs
+backend is the Slurm CLI one, which starts without a cluster (no job is submitted
+through it), unless a test names another (``c.FunicularJobs.backend``)."""
 
 import logging
+import re
 import signal
 import socket
 from dataclasses import dataclass, field
 
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
+from funicular.core import hubapi
 from funicular.core.jobs import JobSite, SiteImage
+from funicular.extension import routes
 
 TOKEN = "funicular-test-token"
 SITE = JobSite(images={"sim": SiteImage("/apps/sim")}, host_home="/users/alice", backend="cli")
+JOB, TRANSFER = "jabcabcabcabc", "abcabcabcabc"  # well-formed ids that no record has
+_SAMPLES = {routes.JOB_ID: JOB, routes.TRANSFER_ID: TRANSFER}
+
+
+def url(pattern: str) -> str:
+    """A path that ``pattern`` (of routes.ROUTES) matches: ids that exist nowhere, the
+    first of alternatives."""
+    for group, sample in _SAMPLES.items():
+        pattern = pattern.replace(group, sample)
+    return "/" + re.sub(r"\(([a-z]+)(\|[a-z]+)*\)", r"\1", pattern)
+
+
+def endpoints(*parts: str) -> list[tuple[str, str]]:
+    """(METHOD, path) of every handler method of ``parts`` (all: every part)."""
+    from funicular.extension.app import load_handler
+
+    return [(method.upper(), url(pattern))
+            for part, table in routes.ROUTES.items() if not parts or part in parts
+            for pattern, path in table
+            for method in ("get", "post", "delete") if method in vars(load_handler(path))]
 
 
 @dataclass
@@ -46,13 +70,15 @@ class ServerRunner:
                 "HOME": str(home), "JUPYTER_CONFIG_DIR": str(self.tmp_path / "config"),
                 "JUPYTER_DATA_DIR": str(self.tmp_path / "data"),
                 "JUPYTER_RUNTIME_DIR": str(self.tmp_path / "runtime"),
-                "FUNICULAR_JOB_SITE": SITE.to_json(),
-                "FUNICULAR_STORE_S3_ENDPOINT": "http://127.0.0.1:9",
-                "FUNICULAR_STORE_S3_ACCESS_KEY": "a", "FUNICULAR_STORE_S3_SECRET_KEY": "b",
+                hubapi.JOB_SITE: SITE.to_json(),
+                f"{hubapi.STORE_PREFIX}S3_ENDPOINT": "http://127.0.0.1:9",
+                f"{hubapi.STORE_PREFIX}S3_ACCESS_KEY": "a",
+                f"{hubapi.STORE_PREFIX}S3_SECRET_KEY": "b",
         }.items():
             self.monkeypatch.setenv(key, value)
-        for key in ("SLURM_JOB_ID", "FUNICULAR_MATERIAL_DIR", "FUNICULAR_WALLTIME_WARNING",
-                    "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_SERVICE_PREFIX"):
+        for key in ("SLURM_JOB_ID", hubapi.MATERIAL_DIR, hubapi.WALLTIME_WARNING,
+                    hubapi.LISTENING_REPORT, hubapi.HUB_API_TOKEN, hubapi.HUB_API_URL,
+                    "JUPYTERHUB_SERVICE_PREFIX"):
             self.monkeypatch.delenv(key, raising=False)
 
     async def start(self, **traits) -> Server:

@@ -1,7 +1,7 @@
 """The notebook server's job service: records that outlive the server, one state for
 an array's tasks, submissions refused before anything changes, changes pushed to
-listeners. The scheduler here is a recording stand-in; the real one is in
-tests/integration/test_jobs.py."""
+listeners. The scheduler here is a recording stand-in (``standin``); the real one is
+in tests/integration/test_jobs.py."""
 
 import asyncio
 import os
@@ -10,42 +10,14 @@ import sqlite3
 import pytest
 
 from funicular.core.errors import SlurmError, SpecError
-from funicular.core.jobs import JobSite, SiteImage
-from funicular.extension.jobs.backends.base import JobBackend, TaskState
+from funicular.extension.jobs.backends.base import TaskState
 from funicular.extension.jobs.service import JobService
 from funicular.extension.jobs.states import summarize
 from funicular.extension.jobs.store import JobRecord, JobStore
 
-SITE = JobSite(images={"sim": SiteImage("/apps/sim")}, host_home="/users/alice")
+from .standin import SITE, Scheduler
+
 GOOD = {"image": "sim", "partition": "mc", "command": ["true"]}
-
-
-class Scheduler(JobBackend):
-    """Answers with whatever the test put in ``tasks``; records submissions."""
-
-    name = "rest"
-
-    def __init__(self, site: JobSite = SITE):
-        super().__init__(site, "alice", {})
-        self.submitted, self.tasks, self.acct, self.refuse = [], {}, {}, None
-        self.then = None  # runs right after a job was taken
-
-    async def submit(self, job):
-        if self.refuse:
-            raise SlurmError(self.refuse)
-        self.submitted.append(job)
-        if self.then:
-            self.then()
-        return str(100 + len(self.submitted))
-
-    async def states(self, ids):
-        return {i: self.tasks[i] for i in ids if i in self.tasks}
-
-    async def accounting(self, backend_id):
-        return self.acct.get(backend_id, [])
-
-    async def cancel(self, backend_id):
-        self.tasks[backend_id] = [TaskState(backend_id, "CANCELLED")]
 
 
 @pytest.fixture

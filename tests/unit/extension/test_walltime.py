@@ -4,11 +4,12 @@ import os
 import signal
 import time
 
+from funicular.core.hubapi import JOB_END_TIME
 from funicular.extension import walltime
 
 
 def test_usr1_is_recorded_not_fatal(monkeypatch):
-    monkeypatch.setenv("FUNICULAR_JOB_END_TIME", str(int(time.time()) + 600))
+    monkeypatch.setenv(JOB_END_TIME, str(int(time.time()) + 600))
     old = signal.getsignal(signal.SIGUSR1)
     try:
         walltime.install()
@@ -20,5 +21,5 @@ def test_usr1_is_recorded_not_fatal(monkeypatch):
 
 
 def test_unknown_end(monkeypatch):
-    monkeypatch.delenv("FUNICULAR_JOB_END_TIME", raising=False)
+    monkeypatch.delenv(JOB_END_TIME, raising=False)
     assert walltime.end_time() is None and walltime.remaining() is None

@@ -11,7 +11,7 @@ import pytest
 from funicular.extension import api
 from funicular.extension.changes import ChangeStream, Overflowed
 
-from .extension_server import TOKEN, ServerRunner
+from .server import TOKEN, ServerRunner
 
 EVENTS = "/funicular/api/transfers/events"
 
