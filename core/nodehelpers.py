@@ -32,10 +32,16 @@ def install(target: str | os.PathLike) -> list[pathlib.Path]:
     return done
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="funicular node-helpers", description=__doc__.split("\n")[0])
+def add_parser(sub) -> argparse.ArgumentParser:
+    """``node-helpers``, on the ``funicular`` parser's subparsers."""
+    p = sub.add_parser("node-helpers", help="install the scripts the compute nodes run",
+                       description=__doc__.split("\n\n")[1].replace("\n", " "))
     p.add_argument("dir", help="where the compute nodes will find them (node_helpers_dir)")
-    a = p.parse_args(argv)
+    p.set_defaults(run=run)
+    return p
+
+
+def run(a: argparse.Namespace) -> int:
     for path in install(a.dir):
         print(path)
     return 0

@@ -48,9 +48,18 @@ class Registry:
         self._loaded[name] = cls
         return cls
 
-    def register(self, name: str, path: str, install: str = "", *, clobber: bool = False):
-        """Add an implementation (a site's own engine or store) by dotted path."""
+    def register(self, name: str, path: "str | type", install: str = "", *,
+                 clobber: bool = False):
+        """Add an implementation (a site's own engine or store): by dotted path, imported
+        when first asked for, or a class already imported (kept as it is)."""
+        cls = None
+        if isinstance(path, type):
+            cls, path = path, f"{path.__module__}:{path.__qualname__}"
         if name in self.known and not clobber and self.known[name].path != path:
-            raise ValueError(f"{self.kind} {name!r} is already registered")
+            raise ValueError(f"{self.kind} {name!r} is already registered "
+                             f"({self.known[name].path})")
         self.known[name] = Known(path, install)
         self._loaded.pop(name, None)
+        if cls is not None:
+            self._loaded[name] = cls
+        return cls

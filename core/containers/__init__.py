@@ -1,8 +1,12 @@
-"""Container engines behind one interface, looked up by name (``get_runtime``)."""
+"""Container engines behind one interface, looked up by name (``get_runtime``).
 
-from . import apptainer, charliecloud, enroot, podman, sarus, shifter  # noqa: F401 (register)
+Each engine's module is imported the first time it is asked for (``ENGINES``, the
+registry of names to classes), not here.
+"""
+
 from .base import (
     DEFAULT_ENV_ALLOW,
+    ENGINES,
     MPI_MODES,
     Bind,
     ContainerLaunch,
@@ -10,10 +14,11 @@ from .base import (
     Scratch,
     available_runtimes,
     get_runtime,
+    known_runtime,
     register,
 )
 
 __all__ = [
-    "DEFAULT_ENV_ALLOW", "MPI_MODES", "Bind", "ContainerLaunch", "ContainerRuntime",
-    "Scratch", "available_runtimes", "get_runtime", "register",
+    "DEFAULT_ENV_ALLOW", "ENGINES", "MPI_MODES", "Bind", "ContainerLaunch", "ContainerRuntime",
+    "Scratch", "available_runtimes", "get_runtime", "known_runtime", "register",
 ]

@@ -8,10 +8,9 @@ gives the volatile scratch (an in-RAM overlay over the whole image), or ``--scra
 with ``--workdir`` on a node-local RAM directory when one is given.
 """
 
-from .base import ContainerLaunch, ContainerRuntime, register
+from .base import ContainerLaunch, ContainerRuntime
 
 
-@register
 class Apptainer(ContainerRuntime):
     name = "apptainer"
     executable = "apptainer"
@@ -43,7 +42,6 @@ class Apptainer(ContainerRuntime):
         return self._filtered(launch, ["env", *ours, *argv] if ours else argv)
 
 
-@register
 class Singularity(Apptainer):
     name = "singularity"
     executable = "singularity"

@@ -9,11 +9,12 @@ says how, as a pure ``argv``.
 
 import importlib.resources
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 from .. import validate as v
 from ..errors import SpecError
+from ..registry import Known, Registry
 
 # Scripts that run on the compute nodes next to the engine. By default from this
 # installation, which is right where the nodes see it at the same path; otherwise the
@@ -186,37 +187,39 @@ class ContainerRuntime:
         return launch.scratch.source
 
 
-@dataclass
-class _Registry:
-    engines: dict[str, type[ContainerRuntime]] = field(default_factory=dict)
-
-
-_registry = _Registry()
+_PKG = "funicular.core.containers"
+# the built-in engines: their modules are imported when first asked for
+ENGINES = Registry("container runtime", {
+    "apptainer": Known(f"{_PKG}.apptainer:Apptainer"),
+    "charliecloud": Known(f"{_PKG}.charliecloud:Charliecloud"),
+    "enroot": Known(f"{_PKG}.enroot:EnrootPyxis"),
+    "podman": Known(f"{_PKG}.podman:Podman"),
+    "sarus": Known(f"{_PKG}.sarus:Sarus"),
+    "shifter": Known(f"{_PKG}.shifter:Shifter"),
+    "singularity": Known(f"{_PKG}.apptainer:Singularity"),
+})
 
 
 def register(cls: type[ContainerRuntime]) -> type[ContainerRuntime]:
-    """Class decorator: make an engine available by its ``name``."""
+    """Class decorator: make a site's own engine available by its ``name``."""
     if not cls.name:
         raise ValueError(f"{cls.__name__} has no name")
-    _registry.engines[cls.name] = cls
+    ENGINES.register(cls.name, cls, clobber=True)
     return cls
 
 
 def get_runtime(name: str, **kwargs) -> ContainerRuntime:
-    try:
-        return _registry.engines[name](**kwargs)
-    except KeyError:
-        known = ", ".join(sorted(_registry.engines))
-        raise ValueError(f"unknown container runtime {name!r}; known: {known}") from None
+    """An engine by name, configured with its options (``executable``, ...)."""
+    return ENGINES.get(name)(**kwargs)
 
 
 def known_runtime(field: str, name: object) -> str:
     """A registered engine's name, or a SpecError naming the field and the choices."""
-    if name not in _registry.engines:
+    if name not in ENGINES:
         raise SpecError(field, f"runtime {name!r} is not one of "
                         f"{', '.join(available_runtimes())}")
     return name
 
 
 def available_runtimes() -> list[str]:
-    return sorted(_registry.engines)
+    return ENGINES.names()

@@ -16,13 +16,12 @@ image, ``--mount`` in the user's private directory on the node (``nodetmp.sh``).
 """
 
 from ..errors import SpecError
-from .base import ContainerLaunch, ContainerRuntime, register
+from .base import ContainerLaunch, ContainerRuntime
 
 # starts ch-run with private storage and SquashFS mount point (a node helper)
 CH_RUN_JOB = "ch-run-job.sh"
 
 
-@register
 class Charliecloud(ContainerRuntime):
     name = "charliecloud"
     executable = "ch-run"

@@ -9,10 +9,9 @@ scratch is ``--container-writable`` (the root file system in Enroot's data path,
 RAM-backed at most sites) or a bind of a node-local RAM directory.
 """
 
-from .base import ContainerLaunch, ContainerRuntime, register
+from .base import ContainerLaunch, ContainerRuntime
 
 
-@register
 class EnrootPyxis(ContainerRuntime):
     name = "enroot"
     executable = "srun"

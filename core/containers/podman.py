@@ -17,7 +17,7 @@ root-owned store under ``keep-id`` needs fuse-overlayfs as the mount program
 
 from .. import validate as v
 from ..errors import SpecError
-from .base import ContainerLaunch, ContainerRuntime, register
+from .base import ContainerLaunch, ContainerRuntime
 
 # gives each job its own runtime and storage directories (a node helper): rootless
 # Podman's pause process dies with the job that started it, and a stale one would stop
@@ -25,7 +25,6 @@ from .base import ContainerLaunch, ContainerRuntime, register
 PODMAN_JOB = "podman-job.sh"
 
 
-@register
 class Podman(ContainerRuntime):
     name = "podman"
     executable = "podman"

@@ -7,10 +7,9 @@ set (Slurm sets it); ``--mpi`` is Sarus's bind mode (the MPI hook swaps in the
 host's ABI-compatible MPI); scratch is a bind of a node-local RAM directory.
 """
 
-from .base import ContainerLaunch, ContainerRuntime, register
+from .base import ContainerLaunch, ContainerRuntime
 
 
-@register
 class Sarus(ContainerRuntime):
     name = "sarus"
     executable = "sarus"

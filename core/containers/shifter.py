@@ -7,10 +7,9 @@ the volatile scratch is a ``perNodeCache`` volume, a node-local file system crea
 for the job and thrown away after it.
 """
 
-from .base import ContainerLaunch, ContainerRuntime, register
+from .base import ContainerLaunch, ContainerRuntime
 
 
-@register
 class Shifter(ContainerRuntime):
     name = "shifter"
     executable = "shifter"

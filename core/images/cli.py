@@ -10,42 +10,69 @@ import argparse
 import json
 import os
 import pathlib
-import sys
 
+from ..containers.base import MPI_MODES
 from .catalog import load_catalog
 from .compat import check
 from .fingerprint import collect, load_fingerprint
 
+CONFIG = "jupyterhub_config.py"
+
 
 def _spawner_config(path: str):
-    from traitlets.config.loader import PyFileConfigLoader
+    """The hub's FunicularSpawner settings; errors that say which file and why."""
     p = pathlib.Path(path).resolve()
-    return PyFileConfigLoader(p.name, str(p.parent)).load_config().FunicularSpawner
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"no hub configuration {path!r}: run this in the hub's directory, or name the "
+            "file with --config (or JUPYTERHUB_CONFIG)")
+    from traitlets.config.loader import PyFileConfigLoader
+    try:
+        return PyFileConfigLoader(p.name, str(p.parent)).load_config().FunicularSpawner
+    except Exception as e:  # the config is Python: anything may go wrong in it
+        raise ValueError(f"{path}: cannot be read: {type(e).__name__}: {e}") from e
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="funicular images")
-    p.add_argument("--config", default=os.environ.get("JUPYTERHUB_CONFIG",
-                                                      "jupyterhub_config.py"))
-    sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("list", help="the catalog, one image per line")
-    s = sub.add_parser("show", help="an image's annotations")
-    s.add_argument("name")
-    c = sub.add_parser("check", help="can the image run on a partition?")
-    c.add_argument("name")
-    c.add_argument("--partition", required=True)
-    c.add_argument("--mpi", choices=["none", "hybrid", "bind"], default="none")
-    c.add_argument("--gpus", action="store_true")
-    f = sub.add_parser("fingerprint", help="this host's fingerprint (run it on a node)")
-    f.add_argument("--write", metavar="DIR")
-    f.add_argument("--partition")
-    a = p.parse_args(argv)
+def add_parser(sub) -> argparse.ArgumentParser:
+    """``images`` and its commands, on the ``funicular`` parser's subparsers."""
+    p = sub.add_parser("images", help="the image catalog, host fingerprints, compatibility",
+                       description="The hub's image catalog, host fingerprints and whether "
+                                   "an image can run on a partition.")
+    p.add_argument("--config", metavar="FILE",
+                   default=os.environ.get("JUPYTERHUB_CONFIG", CONFIG),
+                   help="the hub's configuration, whose FunicularSpawner.images is the "
+                        "catalog (default: $JUPYTERHUB_CONFIG or ./%(default)s)")
+    cmds = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    cmds.add_parser("list", help="the catalog, one image per line",
+                    description="The catalog, one image per line, with its annotations.")
+    s = cmds.add_parser("show", help="an image's annotations",
+                        description="An image's path, description and annotations (JSON).")
+    s.add_argument("name", help="the image's name in the catalog")
+    c = cmds.add_parser("check", help="can the image run on a partition?",
+                        description="Compare an image's annotations with a partition's "
+                                    "fingerprint; exit 1 if it cannot run there.")
+    c.add_argument("name", help="the image's name in the catalog")
+    c.add_argument("--partition", required=True,
+                   help="the Slurm partition whose fingerprint to check against")
+    c.add_argument("--mpi", choices=MPI_MODES, default="none",
+                   help="how the job would run MPI (default: %(default)s)")
+    c.add_argument("--gpus", action="store_true", help="the job would ask for GPUs")
+    f = cmds.add_parser("fingerprint", help="this host's fingerprint (run it on a node)",
+                        description="This host's CPU levels, glibc, MPI, PMI and GPU driver, "
+                                    "as JSON; run it on a compute node of each partition.")
+    f.add_argument("--write", metavar="DIR",
+                   help="write it to DIR/PARTITION.json (the hub's fingerprint_dir)")
+    f.add_argument("--partition", help="the partition this node belongs to (with --write)")
+    p.set_defaults(run=run)
+    return p
 
+
+def run(a: argparse.Namespace) -> int:
     if a.cmd == "fingerprint":
+        if a.write and not a.partition:
+            raise ValueError("--write needs --partition")
         fp = collect()
         if a.write:
-            if not a.partition:
-                p.error("--write needs --partition")
             out = pathlib.Path(a.write) / f"{a.partition}.json"
             out.write_text(fp.to_json() + "\n")
             print(f"wrote {out}")
@@ -60,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{img.name:20} {img.path}  {img.summary() or '(no annotations)'}")
         return 0
     if a.name not in catalog:
-        print(f"no image {a.name!r} in the catalog: {', '.join(catalog)}", file=sys.stderr)
-        return 2
+        raise LookupError(f"no image {a.name!r} in the catalog of {a.config}: "
+                          f"{', '.join(catalog) or 'it is empty'}")
     img = catalog[a.name]
     if a.cmd == "show":
         print(json.dumps({"name": img.name, "path": img.path, "description": img.description,
@@ -76,20 +103,3 @@ def main(argv: list[str] | None = None) -> int:
     if not problems:
         print(f"ok: {img.name} can run on partition {a.partition}")
     return 1 if any(prob.fatal for prob in problems) else 0
-
-
-def entry() -> None:
-    """``funicular`` console script: ``funicular images|transfer ...``, ``node-helpers DIR``."""
-    args = sys.argv[1:]
-    if args and args[0] == "images":
-        raise SystemExit(main(args[1:]))
-    if args and args[0] == "transfer":
-        from ..storage.cli import main as transfer
-        raise SystemExit(transfer(args[1:]))
-    if args and args[0] == "node-helpers":
-        from ..nodehelpers import main as node_helpers
-        raise SystemExit(node_helpers(args[1:]))
-    print("usage: funicular images {list,show,check,fingerprint} ...\n"
-          "       funicular transfer {cp,resume,list,ls,rm,share} ...\n"
-          "       funicular node-helpers DIR", file=sys.stderr)
-    raise SystemExit(2)

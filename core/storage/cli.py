@@ -8,7 +8,8 @@
     funicular transfer share URL [--seconds N]   a link anyone can GET until it expires
 
 Credentials come from FUNICULAR_STORE_* in the environment (a notebook's terminal has
-them), or from ``--credentials FILE`` (KEY=VALUE lines, mode 0600).
+them; for Swift also the swift client's ST_AUTH, ST_USER, ST_KEY), or from
+``--credentials FILE`` (KEY=VALUE lines, mode 0600).
 """
 
 import argparse
@@ -18,18 +19,19 @@ import sys
 import threading
 
 from .. import envfile
-from ..errors import SpecError
 from .credentials import StoreCredentials
 from .journal import RESUMABLE, Journal, default_path
-from .stores import StoreError
-from .transfer import CONCURRENCY, PART_SIZE, plan, run
+from .location import parse
+from .stores import get_store
+from .transfer import CONCURRENCY, PART_SIZE, plan
+from .transfer import run as transfer
 
 
 def _credentials(path: str | None) -> StoreCredentials:
     if not path:
-        return StoreCredentials.from_env(dict(os.environ))
+        return StoreCredentials.from_environment()
     if os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SystemExit(f"{path} is readable by others: chmod 600 it first")
+        raise PermissionError(f"{path} is readable by others: chmod 600 it first")
     return StoreCredentials.from_env(envfile.read(path))
 
 
@@ -61,7 +63,7 @@ def _run(t, creds, journal, a) -> int:
     stop = threading.Event()
     try:
         with journal.running(t.id):
-            worker = threading.Thread(target=run, args=(t, creds, journal), kwargs=dict(
+            worker = threading.Thread(target=transfer, args=(t, creds, journal), kwargs=dict(
                 progress=progress, cancel=stop, part_size=a.part_size * 2**20,
                 concurrency=a.concurrency))
             worker.start()
@@ -91,71 +93,99 @@ def _run(t, creds, journal, a) -> int:
     return 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="funicular transfer", description=__doc__.split("\n")[0])
-    p.add_argument("--credentials", metavar="FILE")
-    p.add_argument("--journal", default=default_path(), help="transfer records (0700)")
-    p.add_argument("--part-size", type=int, default=PART_SIZE // 2**20, metavar="MiB")
-    p.add_argument("--concurrency", type=int, default=CONCURRENCY)
-    sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("cp", help="copy SRC to DST")
-    c.add_argument("src")
-    c.add_argument("dst")
-    r = sub.add_parser("resume", help="continue an interrupted transfer")
-    r.add_argument("id")
-    sub.add_parser("list", help="the journal's transfers")
-    ls = sub.add_parser("ls", help="entries under a URL")
-    ls.add_argument("url")
-    rm = sub.add_parser("rm", help="remove an object")
-    rm.add_argument("url")
-    sh = sub.add_parser("share", help="a temporary link to an object")
-    sh.add_argument("url")
-    sh.add_argument("--seconds", type=int, default=3600)
-    a = p.parse_args(argv)
-    if not 1 <= a.part_size <= 5120 or not 1 <= a.concurrency <= 64:
-        p.error("--part-size wants 1..5120 MiB, --concurrency 1..64")
+def _between(lo: int, hi: int):
+    def number(text: str) -> int:
+        if not text.isdigit() or not lo <= int(text) <= hi:
+            raise argparse.ArgumentTypeError(f"wants a whole number {lo}..{hi}")
+        return int(text)
+    return number
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    """``transfer`` and its commands, on the ``funicular`` parser's subparsers."""
+    p = sub.add_parser("transfer", help="copy, resume, list and share objects (Swift, S3)",
+                       description="The notebook server's transfers and browsing, from a "
+                                   "terminal or a script.",
+                       epilog=__doc__.split("\n\n")[-1].strip(),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--credentials", metavar="FILE",
+                   help="KEY=VALUE lines (FUNICULAR_STORE_*), mode 0600; default: the "
+                        "environment")
+    p.add_argument("--journal", default=default_path(), metavar="DIR",
+                   help="where the transfer records are kept, 0700 (default: %(default)s)")
+    p.add_argument("--part-size", type=_between(1, 5120), default=PART_SIZE // 2**20,
+                   metavar="MiB", help="size of each part of a large object "
+                                      "(default: %(default)s)")
+    p.add_argument("--concurrency", type=_between(1, 64), default=CONCURRENCY, metavar="N",
+                   help="parts moved at once (default: %(default)s)")
+    cmds = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    c = cmds.add_parser("cp", help="copy SRC to DST (resumable)",
+                        description="Copy SRC to DST; Ctrl-C leaves it resumable.")
+    c.add_argument("src", help="swift://container/key, s3://bucket/key, or a local path")
+    c.add_argument("dst", help="the same kinds; a folder or a trailing / keeps SRC's name")
+    r = cmds.add_parser("resume", help="continue an interrupted transfer",
+                        description="Continue an interrupted transfer where it stopped.")
+    r.add_argument("id", help="the transfer's id (`funicular transfer list`)")
+    cmds.add_parser("list", help="the journal's transfers",
+                    description="The journal's transfers (the notebook server's too).")
+    ls = cmds.add_parser("ls", help="entries under a URL",
+                         description="A container's or folder's entries, with sizes.")
+    ls.add_argument("url", help="swift://container[/prefix] or s3://bucket[/prefix]")
+    rm = cmds.add_parser("rm", help="remove an object",
+                         description="Remove an object (and its segments).")
+    rm.add_argument("url", help="swift://container/key or s3://bucket/key")
+    sh = cmds.add_parser("share", help="a temporary link to an object",
+                         description="A URL anyone can GET the object with until it "
+                                     "expires.")
+    sh.add_argument("url", help="swift://container/key or s3://bucket/key")
+    sh.add_argument("--seconds", type=_between(1, 10**8), default=3600,
+                    help="how long the link works (default: %(default)s)")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(a: argparse.Namespace) -> int:
+    """One command; a failure the user can act on is raised for ``funicular`` to print."""
     creds = _credentials(a.credentials)
     journal = Journal(a.journal)
-    try:
-        if a.cmd == "cp":
-            return _run(plan(a.src, a.dst, creds), creds, journal, a)
-        if a.cmd == "resume":
+    if a.cmd == "cp":
+        return _run(plan(a.src, a.dst, creds), creds, journal, a)
+    if a.cmd == "resume":
+        try:
             t = journal.load(a.id)
-            if t.state not in RESUMABLE and not (t.state == "running"
-                                                 and not journal.is_running(t.id)):
-                print(f"transfer {t.id} is {t.state}: nothing to resume", file=sys.stderr)
-                return 1
-            return _run(t, creds, journal, a)
-        if a.cmd == "list":
-            for t in journal.all():
-                pct = f"{100 * t.bytes_done / t.size:3.0f}%" if t.size else "   -"
-                print(f"{t.id}  {t.state:11} {pct}  {t.src} -> {t.dst}"
-                      + (f"  ({t.error})" if t.error and t.state != "done" else ""))
-            return 0
-        from .location import parse
-        loc = parse(a.url, "url")
-        creds.require(loc.scheme)
-        from .stores import get_store
-        if a.cmd == "ls":
-            if loc.scheme == "file":
-                raise SystemExit("ls: use ls for local files")
-            fs = get_store(loc.scheme, creds).filesystem()
-            for e in fs.ls(f"{loc.container}/{loc.key}".strip("/"), detail=True):
-                kind = "/" if e["type"] == "directory" else ""
-                print(f"{e.get('size') or 0:>14}  {loc.scheme}://{e['name'].rstrip('/')}{kind}")
-            return 0
-        if loc.scheme == "file" or not loc.key:
-            raise SystemExit(f"{a.cmd}: {loc} does not name an object")
-        store = get_store(loc.scheme, creds)
-        if a.cmd == "rm":
-            store.delete(loc.container, loc.key)
-            return 0
-        print(store.share_url(loc.container, loc.key, a.seconds))
+        except KeyError:
+            raise LookupError(f"no transfer {a.id!r} in {a.journal}") from None
+        if t.state not in RESUMABLE and not (t.state == "running"
+                                             and not journal.is_running(t.id)):
+            print(f"transfer {t.id} is {t.state}: nothing to resume", file=sys.stderr)
+            return 1
+        return _run(t, creds, journal, a)
+    if a.cmd == "list":
+        for t in journal.all():
+            pct = f"{100 * t.bytes_done / t.size:3.0f}%" if t.size else "   -"
+            print(f"{t.id}  {t.state:11} {pct}  {t.src} -> {t.dst}"
+                  + (f"  ({t.error})" if t.error and t.state != "done" else ""))
         return 0
-    except (SpecError, ValueError, KeyError, FileNotFoundError, StoreError) as e:
-        print(f"funicular transfer: {e}", file=sys.stderr)
-        return 2
+    loc = parse(a.url, "url")
+    creds.require(loc.scheme)
+    if a.cmd == "ls":
+        if loc.scheme == "file":
+            raise ValueError("ls: use ls for local files")
+        fs = get_store(loc.scheme, creds).filesystem()
+        for e in fs.ls(f"{loc.container}/{loc.key}".strip("/"), detail=True):
+            kind = "/" if e["type"] == "directory" else ""
+            print(f"{e.get('size') or 0:>14}  {loc.scheme}://{e['name'].rstrip('/')}{kind}")
+        return 0
+    if loc.scheme == "file" or not loc.key:
+        raise ValueError(f"{a.cmd}: {loc} does not name an object")
+    store = get_store(loc.scheme, creds)
+    if a.cmd == "rm":
+        store.delete(loc.container, loc.key)
+        return 0
+    print(store.share_url(loc.container, loc.key, a.seconds))
+    return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":  # the same as `funicular transfer ...`
+    from funicular.core.cli import main
+    raise SystemExit(main(["transfer", *sys.argv[1:]]))

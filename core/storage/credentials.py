@@ -5,11 +5,14 @@ server hands them to transfers and, for stage-in/out, to a 0600 file in the job'
 directory. They are never in argv, logs or ``repr``.
 """
 
-from dataclasses import dataclass, field, fields
+import os
+from dataclasses import dataclass, field, fields, replace
 
 from ..errors import SpecError
 
 PREFIX = "FUNICULAR_STORE_"
+# the swift command line client's own variables (auth v1.0, which SwiftStore speaks)
+SWIFT_CLI_ENV = {"swift_auth_url": "ST_AUTH", "swift_user": "ST_USER", "swift_key": "ST_KEY"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,17 @@ class StoreCredentials:
     def from_env(cls, env: dict[str, str]) -> "StoreCredentials":
         return cls(**{f.name: env[PREFIX + f.name.upper()] for f in fields(cls)
                       if env.get(PREFIX + f.name.upper())})
+
+    @classmethod
+    def from_environment(cls, env: dict[str, str] | None = None) -> "StoreCredentials":
+        """What this process was given: FUNICULAR_STORE_* (a notebook server, a job, a
+        terminal in either), else for Swift the ``swift`` client's ST_AUTH/ST_USER/ST_KEY,
+        so ``fsspec.open("swift://...")`` works wherever one of them is set."""
+        env = os.environ if env is None else env
+        creds = cls.from_env(env)
+        if not creds.has("swift") and all(env.get(v) for v in SWIFT_CLI_ENV.values()):
+            creds = replace(creds, **{f: env[v] for f, v in SWIFT_CLI_ENV.items()})
+        return creds
 
     @classmethod
     def from_dict(cls, data: dict) -> "StoreCredentials":

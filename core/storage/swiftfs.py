@@ -4,13 +4,22 @@ swiftspec, the only published one, cannot be used (https only, no put/get, whole
 objects in memory). Paths are ``container/key``; "directories" below a container are
 key prefixes, as in Swift's own delimiter listings. Whole-file writes here are for
 small files; large transfers go through ``funicular.core.storage.transfer``.
+
+fsspec finds it by funicular's entry point (group "fsspec.specs"), so
+``fsspec.open("swift://container/key")`` and ``pandas.read_csv("swift://...")`` work
+with the credentials of the environment. fsspec caches filesystems by their
+arguments: one built from the environment keeps the credentials it first saw.
 """
 
 import hashlib
+from dataclasses import fields
 
 from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 
+from .credentials import PREFIX, StoreCredentials
 from .stores.base import StoreError
+
+_CRED_FIELDS = {f.name for f in fields(StoreCredentials)}
 
 
 class SwiftFileSystem(AbstractFileSystem):
@@ -18,12 +27,21 @@ class SwiftFileSystem(AbstractFileSystem):
     root_marker = ""
 
     def __init__(self, store=None, **kw):
-        """``store``: a SwiftStore; or the credential fields of StoreCredentials."""
-        super().__init__()
+        """``store``: a SwiftStore; or the credential fields of StoreCredentials
+        (``swift_auth_url``, ``swift_user``, ``swift_key``: pandas' ``storage_options``);
+        or, with none of them, the credentials in the environment. The rest are fsspec's
+        own options."""
+        given = {k: kw.pop(k) for k in _CRED_FIELDS & set(kw)}
+        super().__init__(**kw)
         if store is None:
-            from .credentials import StoreCredentials
             from .stores.swift import SwiftStore
-            store = SwiftStore(StoreCredentials(**kw))
+            creds = StoreCredentials(**given) if given else StoreCredentials.from_environment()
+            if not creds.has("swift"):
+                raise ValueError(
+                    "swift://: no credentials: pass swift_auth_url, swift_user and swift_key, "
+                    f"or set {PREFIX}SWIFT_AUTH_URL, {PREFIX}SWIFT_USER and "
+                    f"{PREFIX}SWIFT_KEY (or the swift client's ST_AUTH, ST_USER, ST_KEY)")
+            store = SwiftStore(creds)
         self.store = store
 
     @classmethod

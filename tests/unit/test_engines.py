@@ -3,10 +3,13 @@ here are built from their documented CLIs), and what reaches an engine's process
 
 import os
 import subprocess
+import sys
 
 import pytest
 
+from funicular.core.cli import main as funicular
 from funicular.core.containers import (
+    ENGINES,
     Bind,
     ContainerLaunch,
     Scratch,
@@ -15,7 +18,6 @@ from funicular.core.containers import (
 )
 from funicular.core.containers.base import ENVFILTER, HELPERS_DIR, NODE_HELPERS
 from funicular.core.errors import SpecError
-from funicular.core.nodehelpers import main as node_helpers
 
 ALLOW = ("USER", "LANG", "SLURM_*")
 MPI_ALLOW = (*ALLOW, "PMIX_*", "PMI_*", "OMPI_*", "MPICH_*", "I_MPI_*")  # any MPI mode
@@ -33,6 +35,18 @@ PODMAN_JOB = f"{HELPERS_DIR}/podman-job.sh"
 def test_all_engines_registered():
     assert {"apptainer", "charliecloud", "enroot", "podman", "sarus", "shifter",
             "singularity"} <= set(available_runtimes())
+    for name in available_runtimes():  # each entry names the class of that name
+        assert ENGINES.get(name).name == name
+
+
+def test_engines_are_imported_when_asked_for():
+    """Naming the engines imports none of them: a hub loads only the one it runs."""
+    code = ("import sys; from funicular.core.containers import available_runtimes, "
+            "known_runtime; known_runtime('x', 'podman'); available_runtimes(); "
+            "print([m for m in sys.modules if m.startswith('funicular.core.containers.')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "['funicular.core.containers.base']"
 
 
 def test_charliecloud():
@@ -190,7 +204,7 @@ def test_only_the_allow_list_reaches_engines_that_pass_the_host_environment(engi
 def test_node_helpers_installed_where_the_nodes_look(tmp_path):
     """`funicular node-helpers DIR` puts every helper there, executable and current."""
     (tmp_path / "envfilter.sh").write_text("old version")
-    assert node_helpers([str(tmp_path)]) == 0
+    assert funicular(["node-helpers", str(tmp_path)]) == 0
     for name in NODE_HELPERS:
         installed = tmp_path / name
         assert installed.read_bytes() == open(f"{HELPERS_DIR}/{name}", "rb").read()

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from funicular.core.cli import main as funicular
 from funicular.core.errors import SpecError
 from funicular.core.images import annotations as a
 from funicular.core.images.catalog import load_catalog
-from funicular.core.images.cli import main as cli
 from funicular.core.images.compat import check, cuda_for_driver
 from funicular.core.images.fingerprint import (
     Fingerprint,
@@ -114,6 +114,10 @@ def test_annotations_from_charliecloud_oci_and_the_catalog(tmp_path):
         load_catalog({"nb": {"path": "localhost/nb", "runtime": "docker"}})
 
 
+def cli(*argv: str) -> int:
+    return funicular(["images", *argv])
+
+
 def test_cli_check_and_fingerprint(tmp_path, capsys):
     img = tmp_path / "armimg"
     (img / "ch").mkdir(parents=True)
@@ -124,9 +128,9 @@ def test_cli_check_and_fingerprint(tmp_path, capsys):
     cfg = tmp_path / "jupyterhub_config.py"
     cfg.write_text(f"c.FunicularSpawner.images = {{'arm': {str(img)!r}}}\n"
                    f"c.FunicularSpawner.fingerprint_dir = {str(fps)!r}\n")
-    assert cli(["--config", str(cfg), "check", "arm", "--partition", "mc"]) == 1
+    assert cli("--config", str(cfg), "check", "arm", "--partition", "mc") == 1
     assert "refused: the image is built for aarch64" in capsys.readouterr().out
-    assert cli(["--config", str(cfg), "list"]) == 0
+    assert cli("--config", str(cfg), "list") == 0
     assert "CPU aarch64" in capsys.readouterr().out
-    assert cli(["fingerprint", "--write", str(fps), "--partition", "local"]) == 0
+    assert cli("fingerprint", "--write", str(fps), "--partition", "local") == 0
     assert Fingerprint.from_dict(json.loads((fps / "local.json").read_text())).arch

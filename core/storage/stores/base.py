@@ -1,4 +1,4 @@
-"""What the transfer engine needs from an object store, and the registry by scheme.
+"""What the transfer engine needs from an object store, and the stores by scheme.
 
 Multi-part uploads are the store's own (S3 multipart uploads, Swift static large
 objects): the object appears only when the last call completes it, so a half-written
@@ -7,6 +7,7 @@ object is never visible, and parts already stored survive an interruption.
 
 from collections.abc import Iterator
 
+from ...registry import Known, Registry
 from ..checksum import ObjectInfo
 from ..credentials import StoreCredentials
 
@@ -78,18 +79,21 @@ class ObjectStore:
         raise NotImplementedError
 
 
-_REGISTRY: dict[str, type[ObjectStore]] = {}
+_PKG = "funicular.core.storage.stores"
+_INSTALL = "pip install 'funicular[storage]'"
+# by scheme; a store's module (and its client library) is imported when first used
+STORES = Registry("object store", {
+    "s3": Known(f"{_PKG}.s3:S3Store", _INSTALL),
+    "swift": Known(f"{_PKG}.swift:SwiftStore", _INSTALL),
+})
 
 
 def register(cls: type[ObjectStore]) -> type[ObjectStore]:
-    _REGISTRY[cls.scheme] = cls
+    """Class decorator: a site's own store, by its ``scheme``."""
+    STORES.register(cls.scheme, cls, clobber=True)
     return cls
 
 
 def get_store(scheme: str, creds: StoreCredentials) -> ObjectStore:
-    from . import s3, swift  # noqa: F401  (they register themselves)
-    try:
-        cls = _REGISTRY[scheme]
-    except KeyError:
-        raise ValueError(f"no object store for {scheme!r}: {', '.join(_REGISTRY)}") from None
-    return cls(creds)
+    """The store for a scheme, logged in with ``creds`` (ValueError for an unknown one)."""
+    return STORES.get(scheme)(creds)

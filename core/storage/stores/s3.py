@@ -9,7 +9,7 @@ Retries are the engine's too.
 import base64
 
 from ..checksum import ObjectInfo
-from .base import ObjectStore, StoreError, register
+from .base import ObjectStore, StoreError
 
 
 def _b64(md5: str) -> str:
@@ -24,7 +24,6 @@ def _error(e: Exception, what: str) -> StoreError:
                       status)
 
 
-@register
 class S3Store(ObjectStore):
     scheme = "s3"
 

@@ -15,9 +15,11 @@ from urllib.parse import quote, urlsplit
 from swiftclient.utils import LengthWrapper
 
 from ..checksum import ObjectInfo
-from .base import ObjectStore, StoreError, register
+from .base import ObjectStore, StoreError
 
 META = "x-object-meta-"
+# the fsspec filesystem over a SwiftStore (also the "fsspec.specs" entry point's value)
+FILESYSTEM = "funicular.core.storage.swiftfs.SwiftFileSystem"
 
 
 class _SizedChunks(LengthWrapper):
@@ -53,7 +55,6 @@ def _error(e: Exception, what: str) -> StoreError:
     return StoreError(f"swift: {what}: {status or ''} {reason}".replace("  ", " "), status)
 
 
-@register
 class SwiftStore(ObjectStore):
     scheme = "swift"
 
@@ -202,6 +203,10 @@ class SwiftStore(ObjectStore):
                                                                    "GET")
 
     def filesystem(self):
-        from ..swiftfs import SwiftFileSystem
-        return SwiftFileSystem(store=self)
+        """``swift://`` as fsspec finds it (funicular's "fsspec.specs" entry point), over
+        this store's account; looked up by name, so this module never imports swiftfs."""
+        import fsspec
+        if "swift" not in fsspec.available_protocols():  # a checkout without its metadata
+            fsspec.register_implementation("swift", FILESYSTEM)
+        return fsspec.get_filesystem_class("swift")(store=self, skip_instance_cache=True)
 
