@@ -1,12 +1,18 @@
-"""Spawn latency: FunicularSpawner vs a bare sbatch of the same container command.
+"""Spawn latency: FunicularSpawner vs a bare sbatch of the same server command.
 
     sudo deploy/local/.state/venv/bin/python benchmarks/spawn_latency.py [--n 10]
 
 Needs the cluster in a box (deploy/local/up --no-hub is enough); starts its own hub
 (the test harness's, on ports 18000/18081) and stops it again. Prints, side by side,
 median and p90 seconds from request to a server answering HTTP, stop -> allocation
-released, and slurmctld RPCs (from sdiag) from request to ready. The bare side finds
-its node and readiness by polling, as a spawner without a callback must.
+released, and slurmctld RPCs (from sdiag) from request to ready.
+
+Both sides run ``jupyterhub-singleuser`` with the hub's environment for alice's
+server, in the same image, through the same launch recipe (funicular.core.jobs.launch):
+Funicular's through ``funicular-singleuser`` (which reports the address), the bare
+side with the environment of a Funicular server (its own fresh token, read from a
+0600 env file inside the job, never argv) and a fixed port. The bare side finds its
+node and readiness by polling, as a spawner without a callback must.
 """
 
 import argparse
@@ -19,9 +25,19 @@ import time
 import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from funicular.core.containers import ContainerLaunch, get_runtime  # noqa: E402
+from funicular.core import envfile  # noqa: E402
+from funicular.core.jobs import JobSite, SiteImage  # noqa: E402
+from funicular.core.jobs.launch import containerised  # noqa: E402
 from funicular.spawner.spawner import LAUNCH_SCRIPT  # noqa: E402
-from tests.integration.harness import BOX, Hub, job_state, run, wait_for  # noqa: E402
+from tests.integration.harness import (  # noqa: E402
+    BOX,
+    STATE_DIR,
+    Hub,
+    home,
+    job_state,
+    run,
+    wait_for,
+)
 
 ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING"}
 
@@ -57,17 +73,39 @@ def funicular_cycle(hub: Hub) -> tuple[float, float, int]:
     return ready, time.monotonic() - t1, rpcs
 
 
+# inside the bare job: the server's environment from its env file, then the command
+_WITH_ENV = """import os, sys
+from funicular.core import envfile
+os.environ.update(envfile.read(sys.argv[1]))
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
+BARE_ENV = ".funicular/bench-bare/env"
+
+
+def bare_env(hub: Hub) -> None:
+    """The environment of alice's running Funicular server, with a token of its own
+    (the server's is revoked when it stops), written as alice, 0600."""
+    env = envfile.read(str(home("alice") / STATE_DIR / "default/env"))
+    r = hub.api("POST", "/users/alice/tokens", json={"note": "spawn_latency bare side"})
+    assert r.status_code == 201, r.text
+    env = {k: v for k, v in env.items() if k.startswith("JUPYTERHUB_")}
+    env["JUPYTERHUB_API_TOKEN"] = r.json()["token"]
+    run("sudo", "-n", "-u", "alice", sys.executable, "-m", "funicular.core.userfiles",
+        "write", str(home("alice") / BARE_ENV), input=envfile.render(env))
+
+
 def bare_cycle(port: int) -> tuple[float, float, int]:
     """What a spawner without a callback does: sbatch, find the node, poll HTTP."""
-    launch = ContainerLaunch(
-        image=str(BOX / "images/notebook"), workdir="/home/alice",
-        env=(("HOME", "/home/alice"),),
-        command=("jupyter-server", "--ServerApp.ip=0.0.0.0", f"--ServerApp.port={port}",
-                 "--ServerApp.port_retries=0", "--ServerApp.open_browser=False"))
+    site = JobSite(images={"notebook": SiteImage(str(BOX / "images/notebook"))},
+                   host_home=str(home("alice")), runtime="charliecloud",
+                   runtime_options={"charliecloud": {"helpers_dir": str(BOX / "libexec")}})
+    job = containerised(site, site.images["notebook"], (
+        "python3", "-c", _WITH_ENV, BARE_ENV, "jupyterhub-singleuser", "--ip=0.0.0.0",
+        f"--port={port}", "--port-retries=0"), user="alice", scratch=False)
     argv = ["sudo", "-n", "-H", "-u", "alice", "sbatch", "--parsable", "--job-name=bare",
             "--partition=mc", "--cpus-per-task=1", "--mem=1024M", "--time=60",
-            "--chdir=/home/alice", "--output=/dev/null", "--no-requeue", LAUNCH_SCRIPT,
-            *get_runtime("charliecloud").argv(launch)]
+            f"--chdir={home('alice')}", "--output=/dev/null", "--no-requeue", LAUNCH_SCRIPT,
+            *job.argv]
     run("sdiag", "--reset")
     t0 = time.monotonic()
     job_id = run(*argv).stdout.strip().split(";")[0]
@@ -79,7 +117,8 @@ def bare_cycle(port: int) -> tuple[float, float, int]:
 
     def answers():
         try:
-            return requests.get(f"http://{host}:{port}/api", timeout=1).status_code == 200
+            return requests.get(f"http://{host}:{port}/user/alice/api",
+                                timeout=1).status_code == 200
         except requests.RequestException:
             return False
     wait_for(answers, 60, "the bare server", interval=0.05)
@@ -111,6 +150,11 @@ def main():
     hub.prepare()
     hub.start()
     try:
+        r = hub.spawn("alice")
+        assert r.status_code in (201, 202), r.text
+        hub.wait_ready("alice")
+        bare_env(hub)
+        assert hub.stop_server("alice").status_code == 204
         rows = [measure("funicular", lambda: funicular_cycle(hub), n),
                 measure("bare sbatch", lambda: bare_cycle(18555), n)]
     finally:

@@ -1,11 +1,19 @@
 """``python -m funicular.core.userfiles ACTION PATH``: file work the hub does *as the user*.
 
-The hub needs three things in a user's home: write a server's private env file, remove
-it, and read the end of a job log. Doing them in a helper that runs as the user (via
+The hub needs a few things in a user's home: write a server's private files (its env
+file, its TLS key and certificates), bring a workshop's course material in, remove the
+env file, read the end of a job log. Doing them in a helper that runs as the user (via
 sudo or runuser) makes a root hub and an unprivileged hub behave the same, and limits
-every action to paths inside that user's own home.
+every action to paths inside that user's own home (the parent's real path is checked).
+A start needs one helper process, not one per file: ``prepare`` does all of its work.
 
-  write PATH   content on stdin, KEY=VALUE lines -> PATH (0600, parents 0700), atomically
+  prepare -    JSON on stdin: {"files": [[PATH, CONTENT], ...], "material": [SOURCE,
+               TARGET] or null}; each file -> PATH (0600, parents 0700), atomically; a
+               file named "env" must be KEY=VALUE lines; then the course material as
+               material-sync does it. JSON on stdout: {"material": REPORT or null,
+               "material_error": TEXT or null} (a material failure is reported, the
+               files are written all the same)
+  write PATH   content on stdin -> PATH (0600, parents 0700), atomically
   remove PATH  delete PATH if it exists
   tail PATH    print at most the last 8 KiB / 40 lines of PATH
   material-sync PATH, material-reset PATH
@@ -20,7 +28,6 @@ import pwd
 import sys
 import tempfile
 
-from . import envfile
 from . import validate as v
 
 TAIL_BYTES = 8192
@@ -61,24 +68,60 @@ def _inside_home(path: str) -> str:
     return path
 
 
+def check_env(path: str, content: str) -> None:
+    """An env file holds KEY=VALUE lines and nothing else: a stray line would be
+    skipped by the reader, so a mistake here is refused rather than lost."""
+    for number, line in enumerate(content.split("\n"), 1):
+        key, sep, _ = line.partition("=")
+        if line and not (sep and v.is_env_key(key)):
+            raise SystemExit(f"{path}: line {number} is not KEY=VALUE")
+
+
+def material(action: str, source: str, target: str) -> dict:
+    from . import coursematerial
+
+    os.umask(0o022)  # course files as a home's files usually are
+    fn = coursematerial.sync if action == "material-sync" else coursematerial.reset
+    try:
+        return dataclasses.asdict(fn(v.path("material", source), target))
+    finally:
+        os.umask(0o077)
+
+
+def prepare(request: dict) -> dict:
+    """A start's work in the home, in one process: files first, then the material."""
+    files = [(_inside_home(path), content) for path, content in request.get("files") or []]
+    for path, content in files:
+        if os.path.basename(path) == "env":
+            check_env(path, content)
+    for path, content in files:
+        write_private(path, content)
+    out = {"material": None, "material_error": None}
+    if request.get("material"):
+        source, target = request["material"]
+        try:
+            out["material"] = material("material-sync", source, _inside_home(target))
+        except (OSError, ValueError, SystemExit) as e:
+            out["material_error"] = str(e)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    os.umask(0o077)
+    if args == ["prepare", "-"]:
+        json.dump(prepare(json.load(sys.stdin)), sys.stdout)
+        return
     actions = ("write", "remove", "tail", "material-sync", "material-reset")
     if len(args) != 2 or args[0] not in actions:
-        raise SystemExit(f"usage: python -m funicular.core.userfiles {'|'.join(actions)} PATH")
+        raise SystemExit("usage: python -m funicular.core.userfiles "
+                         f"{'|'.join(actions)} PATH | prepare -")
     action, path = args[0], _inside_home(args[1])
     if action.startswith("material-"):
-        from . import coursematerial as material
-        os.umask(0o022)  # course files as a home's files usually are
-        source = v.path("material", sys.stdin.read().strip())
-        report = (material.sync if action == "material-sync" else material.reset)(source, path)
-        json.dump(dataclasses.asdict(report), sys.stdout)
+        json.dump(material(action, sys.stdin.read().strip(), path), sys.stdout)
         return
-    os.umask(0o077)
     if action == "write":
-        content = sys.stdin.read()
-        envfile.parse(content)  # must be KEY=VALUE lines
-        write_private(path, content)
+        write_private(path, sys.stdin.read())
     elif action == "remove":
         try:
             os.unlink(path)

@@ -65,6 +65,10 @@ def path(field: str, value: object) -> str:
     return value
 
 
+def is_env_key(value: object) -> bool:
+    return isinstance(value, str) and bool(_ENV_KEY.fullmatch(value))
+
+
 def env_key(field: str, value: object) -> str:
     if not isinstance(value, str) or not _ENV_KEY.fullmatch(value):
         raise SpecError(field, f"{value!r} is not a valid environment variable name")

@@ -10,64 +10,55 @@ env file (unless a newer server of the same name uses it). The orphan sweep
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 DELAYS = (2, 5, 15, 30, 60)  # seconds between tries; the last repeats
-_tasks: dict[int, asyncio.Task] = {}
+
+_tasks: dict[object, asyncio.Task] = {}
 
 
-def schedule(spawner) -> None:
-    """Start the retry task of this spawner, if it has jobs to cancel and none runs."""
-    task = _tasks.get(id(spawner))
-    if not spawner.pending_cancel or (task is not None and not task.done()):
+@dataclass(frozen=True)
+class Retry:
+    """What the retry needs of the server whose stop could not cancel."""
+
+    pending: Callable[[], list]  # its pending_cancel entries, as they are now
+    cancel: Callable[[str], Awaitable[None]]  # scancel as the user
+    gone: Callable[[str], Awaitable[bool]]  # Slurm no longer lists the job active
+    finish: Callable[[dict], Awaitable[None]]  # token, env file, state: the job is gone
+    log: Callable[[str], None]  # a warning in the hub's log
+
+
+def schedule(key: object, retry: Retry) -> None:
+    """Start the retry task for ``key`` (a server), if it has jobs to cancel and none
+    runs already."""
+    task = _tasks.get(key)
+    if not retry.pending() or (task is not None and not task.done()):
         return
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return  # loaded outside a running hub
-    key = id(spawner)
-    _tasks[key] = task = asyncio.ensure_future(_retry(spawner))
+    _tasks[key] = task = asyncio.ensure_future(_retry(retry))
     task.add_done_callback(lambda t: _tasks.pop(key) if _tasks.get(key) is t else None)
 
 
-async def gone(spawner, job_id: str) -> bool:
-    """Whether Slurm says the job no longer holds or waits for an allocation."""
-    info = await spawner.status.get(job_id, max_age=0)
-    return info is None or not info.active
-
-
-async def _retry(spawner) -> None:
+async def _retry(retry: Retry) -> None:
     tries = 0
-    while spawner.pending_cancel:
+    while retry.pending():
         await asyncio.sleep(DELAYS[min(tries, len(DELAYS) - 1)])
         tries += 1
-        for entry in list(spawner.pending_cancel):
+        for entry in list(retry.pending()):
             job_id = entry["job_id"]
             try:
-                await spawner.slurm.cancel(job_id, user=spawner.user.name)
-                if not await gone(spawner, job_id):
+                await retry.cancel(job_id)
+                if not await retry.gone(job_id):
                     continue
             except Exception as e:  # SlurmError, TimeoutError, IdentityError...: again later
-                spawner.log.warning("%s: job %s still not cancelled (try %d): %s",
-                                    spawner._log_name, job_id, tries, e)
+                retry.log(f"job {job_id} still not cancelled (try {tries}): {e}")
                 continue
-            spawner.status.unwatch(job_id)
             try:
-                await finish(spawner, entry)
-            except Exception:  # a server deleted meanwhile: the sweep has the job anyway
-                spawner.log.exception("%s: after cancelling job %s", spawner._log_name, job_id)
+                await retry.finish(entry)
+            except Exception as e:  # a server deleted meanwhile: the sweep has the job anyway
+                retry.log(f"after cancelling job {job_id}: {e!r}")
                 return
-
-
-async def finish(spawner, entry: dict) -> None:
-    """The job is gone: its token goes, its env file too if no newer server has it."""
-    if entry.get("token_id") != spawner.token_id and entry.get("token_created"):
-        # that very token: SQLite reuses the ids of deleted rows
-        spawner._revoke_token(entry["token_id"], entry["token_created"])
-    if not (spawner.job_id or spawner._starting or spawner.submit_nonce):
-        try:
-            await spawner._userfile("remove", spawner._env_path())
-        except (RuntimeError, TimeoutError) as e:
-            spawner.log.warning("%s: %s", spawner._log_name, e)
-    spawner.pending_cancel = [e for e in spawner.pending_cancel if e is not entry]
-    spawner._save_state()
-    spawner.log.info("%s: job %s cancelled after all", spawner._log_name, entry["job_id"])

@@ -8,6 +8,8 @@ nowhere else: not argv, not the batch script, not the hub's log.
 
 import os
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from funicular.core.storage import StoreCredentials
 
@@ -29,25 +31,33 @@ def read_keys(path: str, user: str) -> str | None:
     return None
 
 
-def store_credentials(spawner, user: str | None = None) -> StoreCredentials | None:
-    """The spawner's user's credentials, or another hub user's (a workshop's material
-    owner); None if the site configured no store for them."""
-    if spawner.storage_credentials:
-        got = (spawner.storage_credentials(spawner) if user is None
-               else spawner.storage_credentials(spawner, user=user))
+@dataclass(frozen=True)
+class StoreSettings:
+    """The spawner's storage_* traits."""
+
+    keys_file: str = ""
+    identity: str = "{user}:{user}"
+    swift_auth_url: str = ""
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+
+
+def store_credentials(settings: StoreSettings, user: str,
+                      ask: Callable[[], dict | None] | None = None) -> StoreCredentials | None:
+    """A hub user's credentials; None if the site configured no store for them.
+    ``ask``: the admin's storage_credentials hook, already bound to the user."""
+    if ask is not None:
+        got = ask()
         return StoreCredentials.from_dict(got) if got else None
-    user = user or spawner.user.name
-    if not spawner.storage_keys_file:
+    if not settings.keys_file:
         return None
-    key = read_keys(spawner.storage_keys_file, user)
+    key = read_keys(settings.keys_file, user)
     if key is None:
         return None
-    ident = spawner.storage_identity.format(user=user)
+    ident = settings.identity.format(user=user)
+    swift, s3 = settings.swift_auth_url, settings.s3_endpoint
     return StoreCredentials(
-        swift_auth_url=spawner.storage_swift_auth_url or None,
-        swift_user=ident if spawner.storage_swift_auth_url else None,
-        swift_key=key if spawner.storage_swift_auth_url else None,
-        s3_endpoint=spawner.storage_s3_endpoint or None,
-        s3_access_key=ident if spawner.storage_s3_endpoint else None,
-        s3_secret_key=key if spawner.storage_s3_endpoint else None,
-        s3_region=spawner.storage_s3_region)
+        swift_auth_url=swift or None, swift_user=ident if swift else None,
+        swift_key=key if swift else None, s3_endpoint=s3 or None,
+        s3_access_key=ident if s3 else None, s3_secret_key=key if s3 else None,
+        s3_region=settings.s3_region)

@@ -1,5 +1,6 @@
 """Why a notebook job ended, in words a user understands."""
 
+import html
 import pwd
 from dataclasses import asdict, dataclass
 
@@ -24,6 +25,21 @@ class JobEnd:
         if not d:
             return None
         return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
+
+
+_NONE = ("", "None", "(null)")
+
+
+def job_end(job_id: str, record: dict[str, str], *, cancelled_by: int | None = None,
+            log_tail: str = "") -> JobEnd:
+    """A JobEnd from Slurm's record of the job (the backend's ``describe``)."""
+    reason = record.get("Reason")
+    return JobEnd(job_id=job_id, state=record.get("JobState", "UNKNOWN"),
+                  reason=None if reason in _NONE else reason,
+                  exit_code=record.get("ExitCode"), end_time=record.get("EndTime"),
+                  time_limit=record.get("TimeLimit"),
+                  node=record.get("BatchHost") or record.get("NodeList"),
+                  cancelled_by_uid=cancelled_by, log_tail=log_tail)
 
 
 def explain(end: JobEnd, user_uid: int | None = None) -> str:
@@ -58,6 +74,15 @@ def explain(end: JobEnd, user_uid: int | None = None) -> str:
     if state == "COMPLETED":
         return f"{job} exited (it was shut down from inside JupyterLab, or it ended itself)."
     return f"{job} ended: {state}" + (f" ({end.reason})." if end.reason else ".")
+
+
+def banner(end: JobEnd, message: str) -> str:
+    """Above the spawn form: why the last server ended, and its log's end."""
+    tail = html.escape(end.log_tail or "(the job log is empty)")
+    return (f'<div class="alert alert-warning funicular-last-end" role="alert">'
+            f"<p>{html.escape(message)}</p>"
+            f"<details><summary>End of the job log</summary><pre>{tail}</pre></details>"
+            f"</div>")
 
 
 def last_ends(user) -> list[dict]:

@@ -8,27 +8,27 @@ key never leaves the hub, and a server can only ever get its own user's token.
 """
 
 import time
+from collections.abc import Callable
 
-from funicular.core.containers import available_runtimes
+from funicular.core.containers import Bind, available_runtimes
+from funicular.core.images.catalog import CatalogImage
 from funicular.core.jobs import JobSite, SiteImage
 from funicular.core.slurm.rest import sign_jwt
 
 
-def job_site(spawner, partitions: tuple[str, ...] = ()) -> JobSite:
+def job_site(catalog: dict[str, CatalogImage], *, engine_options: Callable[[str], dict],
+             stage_image: str, binds: tuple[Bind, ...], **fields) -> JobSite:
+    """The site as the notebook and its jobs get it. ``catalog``: notebook and job
+    images; ``engine_options(name)``: each engine's options; ``fields``: the rest of
+    JobSite's (host_home, runtime, scratch, backend, slurmrestd_url...)."""
     images = {name: SiteImage(path=img.path, runtime=img.runtime,
                               description=img.description or img.summary())
-              for name, img in spawner.job_catalog.items()}
+              for name, img in catalog.items()}
     return JobSite(
-        images=images, host_home=spawner._home, runtime=spawner.container_runtime,
-        runtime_options={e: spawner.engine_options(e) for e in available_runtimes()},
-        scratch=dict(spawner.volatile_scratch) or None,
-        backend=spawner.jobs_backend,
-        slurmrestd_url=spawner.jobs_slurmrestd_url or spawner.slurmrestd_url,
-        unicore_url=spawner.jobs_unicore_url or None,
-        pmi=spawner.jobs_mpi_plugin, partitions=tuple(partitions),
+        images=images, runtime_options={e: engine_options(e) for e in available_runtimes()},
         # staging needs an image with Funicular in it: none named, or not in the catalog
-        stage_image=spawner.jobs_stage_image if spawner.jobs_stage_image in images else None,
-        binds=tuple((b.source, b.target) for b in spawner._binds()))
+        stage_image=stage_image if stage_image in images else None,
+        binds=tuple((b.source, b.target) for b in binds), **fields)
 
 
 def mint_token(key_file: str, user: str, lifespan: int) -> dict:

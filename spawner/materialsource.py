@@ -9,32 +9,38 @@ last is handed out.
 """
 
 import asyncio
+import logging
 import math
 import os
 import time
+from collections.abc import Callable
 
+from funicular.core.storage import StoreCredentials
 from funicular.core.storage.mirror import MANIFEST, mirror
 
-from .credentials import StorageConfigError, store_credentials
+from .credentials import StorageConfigError
 from .workshops import Workshop
 
 _locks: dict[str, asyncio.Lock] = {}
 _fetched: dict[str, float] = {}  # workshop -> when its copy was last brought in step
 
 
-async def material_source(spawner, workshop: Workshop) -> tuple[str, str]:
-    """The folder to copy from, and a note for the participant ("" if none)."""
+async def material_source(workshop: Workshop, *, cache_dir: str, refresh: float,
+                          credentials: Callable[[str], StoreCredentials | None],
+                          log: logging.Logger) -> tuple[str, str]:
+    """The folder to copy from, and a note for the participant ("" if none).
+    ``credentials(user)``: a hub user's store credentials (the material owner's)."""
     loc = workshop.material_location
     if loc is None:
         return workshop.material, ""
-    root = spawner.material_cache_dir
+    root = cache_dir
     target = os.path.join(root, workshop.name)
     lock = _locks.setdefault(workshop.name, asyncio.Lock())
     async with lock:
-        if time.monotonic() - _fetched.get(workshop.name, -math.inf) < spawner.material_refresh:
+        if time.monotonic() - _fetched.get(workshop.name, -math.inf) < refresh:
             return target, ""
         try:
-            creds = store_credentials(spawner, workshop.material_owner)
+            creds = credentials(workshop.material_owner)
             if creds is None:
                 raise StorageConfigError(f"no object-store credentials for "
                                          f"{workshop.material_owner}")
@@ -47,11 +53,17 @@ async def material_source(spawner, workshop: Workshop) -> tuple[str, str]:
             # the next try after material_refresh, not at every start: a room of starts
             # must not queue here behind a store that hangs
             _fetched[workshop.name] = time.monotonic()
-            spawner.log.warning("funicular: %s: the store did not answer (%s); handing "
+            log.warning("funicular: %s: the store did not answer (%s); handing "
                                 "out the copy fetched before", loc, e)
             return target, f"{loc} could not be read; the copy fetched before is used"
         _fetched[workshop.name] = time.monotonic()
-        spawner.log.info("funicular: workshop %s material from %s: %d fetched, %d removed, "
+        log.info("funicular: workshop %s material from %s: %d fetched, %d removed, "
                          "%d unchanged", workshop.name, loc, len(report.fetched),
                          len(report.removed), report.unchanged)
         return target, ""
+
+
+def material_note(report: dict, folder: str) -> str:
+    """The progress page's line for a sync report (funicular.core.coursematerial)."""
+    return (f"Course material in ~/{folder}: {len(report['copied'])} new, "
+            f"{len(report['updated'])} updated, {len(report['kept'])} of yours kept")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from funicular.core import validate as v
 from funicular.core.batchjob import Resources
 from funicular.core.errors import SpecError
+from funicular.core.images.compat import Problem, check
 from funicular.core.slurm.cluster import ClusterSnapshot
 
 from .profiles import Profile
@@ -218,3 +219,17 @@ def _check_cluster(res: dict, *, user: str, snapshot: ClusterSnapshot, partition
         if (resv.partition and resv.partition != name) or not part_nodes & set(resv.nodes):
             raise SpecError("reservation", f"reservation {resv.name} has no nodes in "
                             f"partition {name}")
+
+
+def check_image(choice: Choice, annotations: dict, fingerprint, mode: str) -> list[Problem]:
+    """Refuse (SpecError, mode 'refuse') or return warnings for an image that cannot
+    run on the chosen partition (its annotations against the partition's
+    fingerprint), before anything is queued."""
+    part = choice.resources.partition
+    problems = check(annotations, fingerprint, gpus=choice.resources.gpus > 0,
+                     where=f"partition {part}")
+    fatal = [p for p in problems if p.fatal]
+    if fatal and mode == "refuse":
+        raise SpecError("image", f"{choice.image} cannot run on partition {part}: "
+                        + "; ".join(map(str, fatal)))
+    return problems

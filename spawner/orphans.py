@@ -33,22 +33,17 @@ PROCESS_START = time.time()
 _sweepers: dict[str, asyncio.Task] = {}
 
 
-def schedule_sweep(spawner, proxy=None, session=None) -> None:
-    """Start this hub's sweep loop for the spawner's job prefix (once per process)."""
-    prefix = spawner.job_name_prefix
+def schedule_sweep(proxy, session, slurm, prefix: str, interval: float, grace: float,
+                   out=log) -> None:
+    """Start this hub's sweep loop for a job prefix (once per process)."""
     if prefix in _sweepers and not _sweepers[prefix].done():
         return
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return  # not inside a running hub
-    if session is None:
-        if spawner.user is None:
-            return
-        proxy, session = spawner.user.settings.get("proxy"), spawner._session
-    _sweepers[prefix] = asyncio.ensure_future(_loop(
-        proxy, session, spawner.slurm, prefix, spawner.orphan_sweep_interval,
-        spawner.orphan_grace, spawner.log))
+    _sweepers[prefix] = asyncio.ensure_future(_loop(proxy, session, slurm, prefix, interval,
+                                                    grace, out))
 
 
 def start_with_hub() -> None:
@@ -76,14 +71,12 @@ def start_with_hub() -> None:
 
 
 def _start_for(app) -> None:
-    from .spawner import FunicularSpawner
-
-    if not (isinstance(app.spawner_class, type)
-            and issubclass(app.spawner_class, FunicularSpawner)):
+    # FunicularSpawner or a subclass, by what it does (importing it here would loop)
+    if not callable(getattr(app.spawner_class, "start_sweep", None)):
         return
     # a spawner of no user, for the admin's configuration (backend, prefix, intervals)
     config_only = app.spawner_class(config=app.config, log=app.log)
-    schedule_sweep(config_only, proxy=app.proxy, session=app.db)
+    config_only.start_sweep(app.proxy, app.db)
 
 
 def known_jobs(session) -> tuple[set[str], set[str]]:

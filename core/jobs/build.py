@@ -8,8 +8,9 @@ Enroot through pyxis is an srun step already.
 """
 
 from ..batchjob import BatchJob, Resources
-from ..containers import Bind, ContainerLaunch, Scratch, get_runtime
 from ..errors import SpecError
+from ..hubapi import JOB_DIR, JOB_ID
+from .launch import containerised, home_inside, runtime_for, site_image
 from .request import JobRequest
 from .site import JobSite
 
@@ -30,30 +31,17 @@ def output_name(req: JobRequest) -> str:
 def batch_job(req: JobRequest, site: JobSite, *, job_id: str, user: str,
               after_ok: tuple[str, ...] = ()) -> BatchJob:
     """``after_ok``: the Slurm ids of the jobs ``req.after`` names."""
-    image = site.images.get(req.image)
-    if image is None:
-        raise SpecError("image", f"{req.image!r} is not in the catalog: "
-                        f"{', '.join(sorted(site.images)) or 'none'}")
-    engine = image.runtime or site.runtime
-    runtime = get_runtime(engine, **site.runtime_options.get(engine, {}))
+    image = site_image(site, req.image)
     host_dir = f"{site.host_home.rstrip('/')}/{job_dir(site, job_id)}"
-    probe = ContainerLaunch(image=image.path, command=("true",), home=site.host_home,
-                            user=user)
-    inside_home = runtime.home_inside(probe)
-    inside_dir = f"{inside_home.rstrip('/')}/{job_dir(site, job_id)}"
-    scratch = Scratch(**site.scratch) if site.scratch else None
-    env = [*req.env, ("HOME", inside_home), ("FUNICULAR_JOB", job_id),
-           ("FUNICULAR_JOB_DIR", inside_dir)]
-    if scratch:
-        env += scratch.env
-    launch = ContainerLaunch(
-        image=image.path, command=req.command, env=tuple(env), home=site.host_home,
-        user=user, workdir=req.workdir or inside_dir, gpus=req.gpus > 0,
-        binds=tuple(Bind(source, target) for source, target in site.binds),
-        mpi=req.mpi, scratch=scratch)
-    argv = runtime.argv(launch)
+    inside_dir = f"{home_inside(runtime_for(site, image), image, site, user)}/" \
+                 f"{job_dir(site, job_id)}"
+    job = containerised(
+        site, image, req.command, user=user, workdir=req.workdir or inside_dir,
+        env=(*req.env, (JOB_ID, job_id), (JOB_DIR, inside_dir)), gpus=req.gpus > 0,
+        mpi=req.mpi)
+    argv = job.argv
     tasks = req.nodes * req.tasks_per_node
-    if runtime.name != "enroot" and (tasks > 1 or req.mpi != "none"):
+    if job.runtime.name != "enroot" and (tasks > 1 or req.mpi != "none"):
         argv = ["srun", f"--mpi={site.pmi if req.mpi != 'none' else 'none'}", *argv]
     if req.stage_in or req.stage_out:
         argv = _staged(req, site, argv, user=user, host_dir=host_dir, job_id=job_id)
@@ -74,33 +62,30 @@ def _staged(req: JobRequest, site: JobSite, argv: list[str], *, user: str, host_
     if not site.stage_image:
         raise SpecError("stage_in" if req.stage_in else "stage_out",
                         "this site does not stage data for jobs")
-    runtime, image, home = _stage_runtime(site, user)
-    inside = f"{home}/{job_dir(site, job_id)}"
+    image = site.images[site.stage_image]
+    inside = _stage_dir(site, user, job_id)
 
     def step(direction: str, pairs) -> list[str]:
         if not pairs:
             return []
-        return runtime.argv(ContainerLaunch(
-            image=image.path, command=("funicular-stage", direction, f"{inside}/{STAGE_SPEC}"),
-            env=(("HOME", home),), home=site.host_home, user=user,
-            workdir=inside, binds=tuple(Bind(s, t) for s, t in site.binds)))
+        return containerised(site, image, ("funicular-stage", direction,
+                                           f"{inside}/{STAGE_SPEC}"),
+                             user=user, workdir=inside, scratch=False).argv
 
     stage_in, stage_out = step("in", req.stage_in), step("out", req.stage_out)
-    return [runtime.helper("staged.sh"), f"{host_dir}/{STAGE_CREDENTIALS}",
+    helper = runtime_for(site, image).helper("staged.sh")
+    return [helper, f"{host_dir}/{STAGE_CREDENTIALS}",
             str(len(stage_in)), *stage_in, str(len(stage_out)), *stage_out, *argv]
 
 
-def _stage_runtime(site: JobSite, user: str):
+def _stage_dir(site: JobSite, user: str, job_id: str) -> str:
+    """The job's directory as the stage container sees it."""
     image = site.images[site.stage_image]
-    engine = image.runtime or site.runtime
-    runtime = get_runtime(engine, **site.runtime_options.get(engine, {}))
-    probe = ContainerLaunch(image=image.path, command=("true",), home=site.host_home,
-                            user=user)
-    return runtime, image, runtime.home_inside(probe).rstrip("/")
+    return f"{home_inside(runtime_for(site, image), image, site, user)}/{job_dir(site, job_id)}"
 
 
 def stage_spec(req: JobRequest, site: JobSite, job_id: str, user: str) -> dict:
     """What ``funicular-stage`` reads (paths as the stage container sees them)."""
-    inside = f"{_stage_runtime(site, user)[2]}/{job_dir(site, job_id)}"
+    inside = _stage_dir(site, user, job_id)
     return {"dir": inside, "credentials": f"{inside}/{STAGE_CREDENTIALS}",
             "in": [list(p) for p in req.stage_in], "out": [list(p) for p in req.stage_out]}

@@ -5,11 +5,11 @@ before, and a participant of a workshop whose material is a prefix finds it in t
 home, updated at the next start when the instructor changed it."""
 
 import json
-import types
+import logging
 
 import pytest
 
-from funicular.core.storage import filesystem
+from funicular.core.storage import StoreCredentials, filesystem
 from funicular.core.storage.location import parse
 from funicular.core.storage.mirror import MANIFEST, mirror
 from funicular.core.storage.stores import get_store
@@ -74,33 +74,31 @@ async def test_a_store_that_does_not_answer_hands_out_the_last_copy(course, tmp_
     reachable = {"swift_auth_url": creds.swift_auth_url, "swift_user": creds.swift_user,
                  "swift_key": creds.swift_key}
     asked = []
+    answer = {"creds": reachable}
 
-    def hook(spawner, user=None):
+    def credentials(user):
         asked.append(user)
-        return spawner.answer
-    spawner = types.SimpleNamespace(material_cache_dir=str(tmp_path / "cache"),
-                                    material_refresh=0, storage_credentials=hook,
-                                    answer=reachable, log=types.SimpleNamespace(
-                                        info=lambda *a: None, warning=lambda *a: None))
-    source, note = await material.material_source(spawner, workshop)
+        return StoreCredentials.from_dict(answer["creds"])
+    log = logging.getLogger("test")
+
+    def source_of(cache, refresh=0):
+        return material.material_source(workshop, cache_dir=str(tmp_path / cache),
+                                        refresh=refresh, credentials=credentials, log=log)
+    source, note = await source_of("cache")
     assert asked == ["alice"]  # the owner's credentials, not the participant's
     assert source == str(tmp_path / "cache/course") and note == ""
     assert (tmp_path / "cache/course/01-welcome.ipynb").exists()
 
-    spawner.answer = {**reachable, "swift_auth_url": "http://127.0.0.1:9/auth/v1.0"}
-    source, note = await material.material_source(spawner, workshop)
+    answer["creds"] = {**reachable, "swift_auth_url": "http://127.0.0.1:9/auth/v1.0"}
+    source, note = await source_of("cache")
     assert source == str(tmp_path / "cache/course")
     assert "could not be read" in note and f"swift://{course}" in note
     # within material_refresh of that failure, starts do not ask the store again
-    spawner.material_refresh = 3600
-    assert await material.material_source(spawner, workshop) == (source, "")
+    assert await source_of("cache", refresh=3600) == (source, "")
     assert len(asked) == 2
-    spawner.material_refresh = 0
 
-    empty = types.SimpleNamespace(**{**vars(spawner), "material_cache_dir": str(
-        tmp_path / "never-fetched")})
     with pytest.raises(RuntimeError, match="127.0.0.1"):
-        await material.material_source(empty, workshop)
+        await source_of("never-fetched")
 
 
 @pytest.fixture

@@ -62,13 +62,13 @@ def _spawner(groups):
 
 def test_participants_get_the_workshop_profile_and_nothing_else():
     s = _spawner(["hpc101"])
-    assert list(s.profile_map) == ["workshop-hpc101"] and not s._advanced
+    assert list(s.profile_map) == ["workshop-hpc101"] and not s.advanced
     choice = resolve({}, user="ws001", profiles=s.profile_map, images=s.images,
-                     snapshot=None, advanced=s._advanced, partitions=[], limits=s.limits)
+                     snapshot=None, advanced=s.advanced, partitions=[], limits=s.loaded.limits)
     assert choice.resources.reservation == "hpc101"
     for asked in ({"profile": "mc-big"}, {"cpus": 8}):
         with pytest.raises(SpecError):
             resolve(asked, user="ws001", profiles=s.profile_map, images=s.images,
-                    snapshot=None, advanced=s._advanced, partitions=[], limits=s.limits)
+                    snapshot=None, advanced=s.advanced, partitions=[], limits=s.loaded.limits)
     others = _spawner(["staff"])
-    assert list(others.profile_map) == ["mc-big"] and others._advanced
+    assert list(others.profile_map) == ["mc-big"] and others.advanced

@@ -1,0 +1,104 @@
+"""The notebook server's batch job: ``funicular-singleuser`` in the chosen image,
+launched by the same recipe as every follow-on job (funicular.core.jobs.launch), so
+the notebook gets the home, working directory and paths its jobs get."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from funicular.core import hubapi
+from funicular.core.batchjob import BatchJob, Resources
+from funicular.core.hubapi import CONTAINER_ENGINE
+from funicular.core.jobs import JobSite, launch
+from funicular.core.storage import StoreCredentials
+
+from . import submission
+
+
+def server_key(server_name: str) -> str:
+    """A file-name-safe key for one of a user's servers."""
+    if not server_name:
+        return "default"
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", server_name):
+        return f"named-{server_name}"
+    return "named-" + hashlib.sha256(server_name.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ServerPaths:
+    """Where one server's private files live, relative to the home (the same path
+    inside the container as on the hub's side of the home)."""
+
+    state_dir: str  # the spawner's state_dir
+    server_name: str
+
+    @property
+    def rel_dir(self) -> str:
+        return f"{self.state_dir.strip('/')}/{server_key(self.server_name)}"
+
+    @property
+    def env(self) -> str:
+        return f"{self.rel_dir}/env"
+
+    @property
+    def ssl(self) -> str:
+        return f"{self.rel_dir}/ssl"
+
+    def log(self, job_id: str) -> str:
+        return f"{self.rel_dir}/slurm-{job_id}.log"
+
+
+def job_name(prefix: str, server_name: str) -> str:
+    return f"{prefix}-{server_key(server_name)}"
+
+
+def marker(prefix: str, user: str, server_name: str, nonce: str | None = None) -> str:
+    """The hub's marker in the job's comment (what the orphan sweep looks for), and a
+    submission's nonce."""
+    text = f"funicular {prefix} {user}/{server_name}"
+    return submission.tagged(text, nonce) if nonce else text
+
+
+def home_inside(site: JobSite, image: str, engine: str | None, user: str) -> str:
+    """The user's home as the notebook's container sees it."""
+    img = launch.site_image(site, image)
+    return launch.home_inside(launch.runtime_for(site, img, engine), img, site, user)
+
+
+def notebook_job(site: JobSite, *, image: str, engine: str | None, resources: Resources,
+                 user: str, paths: ServerPaths, args: tuple[str, ...], name: str,
+                 comment: str, report_timeout: int, walltime_warning: int,
+                 extra_sbatch: tuple[str, ...] = ()) -> BatchJob:
+    img = launch.site_image(site, image)
+    job = launch.containerised(
+        site, img, ("funicular-singleuser", f"--env-file={paths.env}",
+                    f"--report-timeout={report_timeout}", "--", *args),
+        user=user, engine=engine, gpus=resources.gpus > 0,
+        env=((CONTAINER_ENGINE, engine or img.runtime or site.runtime),))
+    home = site.host_home.rstrip("/")
+    return BatchJob(
+        name=name, resources=resources, command=tuple(job.argv), workdir=home,
+        output=f"{home}/{paths.log('%j')}",  # Slurm fills in the job id
+        comment=comment,
+        warn_signal=f"USR1@{walltime_warning}" if walltime_warning else None,
+        extra=tuple(extra_sbatch))
+
+
+# environment that the hub hands to the server: JupyterHub's own variables and the
+# admin's Spawner.environment; nothing else of the hub's process environment
+_HUB_PREFIXES = ("JUPYTERHUB_", "JPY_", "JUPYTER_")
+
+
+def server_env(env: dict, *, admin_keys: set[str], site: JobSite, material_dir: str | None,
+               store: StoreCredentials | None, walltime_warning: int) -> dict[str, str]:
+    """What goes into the server's 0600 env file (never argv, never the batch script).
+    ``walltime_warning``: seconds, for a server Slurm cannot signal; 0: none."""
+    out = {k: str(v) for k, v in env.items() if k.startswith(_HUB_PREFIXES) or k in admin_keys}
+    out[hubapi.JOB_SITE] = site.to_json()
+    if material_dir:
+        out[hubapi.MATERIAL_DIR] = material_dir  # for the notebook's reset
+    if store is not None:
+        out.update(store.to_env())
+    if walltime_warning:
+        out[hubapi.WALLTIME_WARNING] = str(walltime_warning)
+    return out
