@@ -42,7 +42,7 @@ def test_helper_refuses_paths_outside_home(tmp_path):
 
 
 def test_as_user_refuses_names_that_are_no_user_names():
-    # (accounts themselves: tests/unit/test_identity.py)
+    # (accounts themselves: tests/unit/core/test_identity.py)
     for bad in ("-uroot", "alice bob", "Alice", ""):
         with pytest.raises(SpecError):
             as_user("sudo", bad)

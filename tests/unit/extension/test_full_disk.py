@@ -29,7 +29,7 @@ from funicular.extension.jobs.backends.base import TaskState
 from funicular.extension.jobs.service import JobService
 from funicular.extension.jobs.store import JobStore, JobStoreError
 
-from .extension.jobs.standin import Scheduler as _Scheduler
+from .jobs.standin import Scheduler as _Scheduler
 
 SITE = JobSite(images={"notebook": SiteImage("/img/notebook"), "sim": SiteImage("/img/sim")},
                host_home="/users/alice", stage_image="notebook")

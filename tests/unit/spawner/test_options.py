@@ -13,7 +13,7 @@ from funicular.core.slurm.argv import sbatch_argv
 from funicular.spawner import options
 from funicular.spawner.profiles import load_profiles
 
-from .test_cluster import snapshot
+from ..core.slurm.test_cluster import snapshot
 
 IMAGES = {"notebook": "/images/nb", "pytorch": "/images/pt"}
 PROFILES = load_profiles([
