@@ -135,6 +135,7 @@ class FunicularSpawner(SpawnerOffer, Spawner):
             self.progress_events.done()
 
     async def _start(self):
+        began = asyncio.get_running_loop().time()
         try:
             self.identity.check(self.user.name)
         except IdentityError as e:
@@ -185,9 +186,12 @@ class FunicularSpawner(SpawnerOffer, Spawner):
         await startwatch.wait_listening(host, port, self._listening, self.http_timeout)
         scheme = "https" if self.internal_ssl else "http"
         if self.verify_listener:
+            # the socket listens from the report on, the server answers once it has
+            # started (50 on one node take a minute): wait while start_timeout lasts
+            left = self.start_timeout - (asyncio.get_running_loop().time() - began)
             await startwatch.verify_listener(
                 f"{scheme}://{host}:{port}{self.server.base_url}", self.api_token,
-                self.http_timeout, self._listener_ssl())
+                max(self.http_timeout, left - 5), self._listener_ssl())
         until = f"; Slurm ends it at {self.end_time}" if self.end_time else ""
         self.progress_events.emit(90, f"Server is up on {host}:{port}{until}")
         return f"{scheme}://{host}:{port}"
