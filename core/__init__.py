@@ -1,7 +1,8 @@
-"""Shared building blocks of Funicular: job specs, Slurm access, container runtimes.
-
-Everything here is usable from the hub, from the notebook server and from inside a
-container, so it depends on the standard library and traitlets only.
+"""What the hub, the notebook server and the jobs share: job specs, the launch recipe,
+Slurm access, container engines, images, storage, and the hub-server agreement
+(hubapi.py). It never imports the spawner, the extension, the widgets or the workshop
+service. Object storage needs the ``storage`` extra; the rest, the standard library,
+traitlets and (for the async hub client and slurmrestd) tornado.
 """
 
 from .errors import SpecError

@@ -31,14 +31,14 @@ HUB_SERVICE_URL = "JUPYTERHUB_SERVICE_URL"  # where the server listens (singleus
 JOB_SITE = "FUNICULAR_JOB_SITE"  # core.jobs.site.JobSite as JSON: what follow-on jobs may use
 MATERIAL_DIR = "FUNICULAR_MATERIAL_DIR"  # a workshop's course folder, relative to the home
 WALLTIME_WARNING = "FUNICULAR_WALLTIME_WARNING"  # seconds; set where Slurm cannot signal
-CONTAINER_ENGINE = "FUNICULAR_CONTAINER_ENGINE"  # the engine the server runs under
 STORE_PREFIX = "FUNICULAR_STORE_"  # the user's object-store credentials (core.storage)
 
 # --- what the single-user starter sets for the server it runs
 JOB_END_TIME = "FUNICULAR_JOB_END_TIME"  # Unix time Slurm ends the job (the hub's answer)
 LISTENING_REPORT = "FUNICULAR_LISTENING_REPORT"  # HOST:PORT it reported, told again once up
 
-# --- what a containerised job gets (notebook and follow-on jobs)
+# --- what a containerised job gets (notebook and follow-on jobs), in the engine's argv
+CONTAINER_ENGINE = "FUNICULAR_CONTAINER_ENGINE"  # the engine the server runs under
 SCRATCH = "FUNICULAR_SCRATCH"  # the volatile scratch area inside the container
 JOB_ID = "FUNICULAR_JOB"  # a follow-on job's id (the extension's, not Slurm's)
 JOB_DIR = "FUNICULAR_JOB_DIR"  # a follow-on job's directory, as the container sees it

@@ -35,7 +35,7 @@ def install(target: str | os.PathLike) -> list[pathlib.Path]:
 def add_parser(sub) -> argparse.ArgumentParser:
     """``node-helpers``, on the ``funicular`` parser's subparsers."""
     p = sub.add_parser("node-helpers", help="install the scripts the compute nodes run",
-                       description=__doc__.split("\n\n")[1].replace("\n", " "))
+                       description=__doc__.split("\n\n")[1].replace("\n", " ").replace("``", ""))
     p.add_argument("dir", help="where the compute nodes will find them (node_helpers_dir)")
     p.set_defaults(run=run)
     return p

@@ -7,12 +7,12 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
-from funicular.core.hubapi import HUB_API_TOKEN, SERVER_API
+from funicular.core.hubapi import HUB_API_TOKEN, HUB_SERVICE_URL, SERVER_API
 
 
 def _server_url() -> str:
     # jupyterhub-singleuser exports its own URL; a plain jupyter-server run sets neither
-    url = os.environ.get("JUPYTERHUB_SERVICE_URL")
+    url = os.environ.get(HUB_SERVICE_URL)
     if not url:
         raise RuntimeError("not running under a Funicular notebook server")
     return url.rstrip("/")

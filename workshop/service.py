@@ -28,7 +28,7 @@ from tornado.httpclient import AsyncHTTPClient
 from tornado.ioloop import IOLoop
 
 from funicular.core.errors import SlurmError
-from funicular.core.hubapi import HubClient, HubError
+from funicular.core.hubapi import HUB_SERVICE_PREFIX, HUB_SERVICE_URL, HubClient, HubError
 from funicular.core.slurm import JobInfo, SlurmBackend, SlurmSettings, make_backend
 
 from . import roster
@@ -236,8 +236,8 @@ def main(argv: list[str] | None = None) -> None:
         slurm = make_backend(slurm_settings(a))
     except ValueError as e:
         p.error(str(e))
-    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/workshop/")
-    url = urlsplit(os.environ["JUPYTERHUB_SERVICE_URL"])
+    prefix = os.environ.get(HUB_SERVICE_PREFIX, "/services/workshop/")
+    url = urlsplit(os.environ[HUB_SERVICE_URL])
     logging.basicConfig(level=logging.INFO)
     # a room starts and stops at once: one connection to the hub per participant
     AsyncHTTPClient.configure(None, max_clients=256)

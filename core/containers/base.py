@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from .. import validate as v
 from ..errors import SpecError
+from ..hubapi import SCRATCH
 from ..registry import Known, Registry
 
 # Scripts that run on the compute nodes next to the engine. By default from this
@@ -73,7 +74,7 @@ class Scratch:
     @property
     def env(self) -> tuple[tuple[str, str], ...]:
         """What tells the programs inside where it is."""
-        return (("FUNICULAR_SCRATCH", self.target), ("TMPDIR", self.target))
+        return ((SCRATCH, self.target), ("TMPDIR", self.target))
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("transfer", help="copy, resume, list and share objects (Swift, S3)",
                        description="The notebook server's transfers and browsing, from a "
                                    "terminal or a script.",
-                       epilog=__doc__.split("\n\n")[-1].strip(),
+                       epilog=__doc__.split("\n\n")[-1].strip().replace("``", ""),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--credentials", metavar="FILE",
                    help="KEY=VALUE lines (FUNICULAR_STORE_*), mode 0600; default: the "

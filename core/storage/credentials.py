@@ -9,8 +9,9 @@ import os
 from dataclasses import dataclass, field, fields, replace
 
 from ..errors import SpecError
+from ..hubapi import STORE_PREFIX
 
-PREFIX = "FUNICULAR_STORE_"
+PREFIX = STORE_PREFIX  # the hub-server agreement's name
 # the swift command line client's own variables (auth v1.0, which SwiftStore speaks)
 SWIFT_CLI_ENV = {"swift_auth_url": "ST_AUTH", "swift_user": "ST_USER", "swift_key": "ST_KEY"}
 

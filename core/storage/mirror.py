@@ -2,7 +2,7 @@
 
 Course material that an instructor keeps in object storage: the hub fetches the
 prefix once into a folder of its own, and every participant's start copies from that
-folder (funicular.core.material), so a room of 50 costs the store one listing, not
+folder (funicular.core.coursematerial), so a room of 50 costs the store one listing, not
 fifty downloads. Each object comes through the transfer engine (checksum-verified,
 written under a hidden name and renamed); ``.funicular-mirror.json`` remembers the
 ETag of every file, so an unchanged object is not fetched again and one deleted from
