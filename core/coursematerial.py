@@ -26,10 +26,6 @@ class Report:
     kept: list[str] = field(default_factory=list)  # changed by the participant
     moved_to: str | None = None  # where reset put the previous folder
 
-    def summary(self) -> str:
-        return (f"{len(self.copied)} copied, {len(self.updated)} updated, "
-                f"{len(self.kept)} of yours kept")
-
 
 def _sha256(path: str) -> str:
     h = hashlib.sha256()
