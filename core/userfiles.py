@@ -29,6 +29,7 @@ import sys
 import tempfile
 
 from . import validate as v
+from .errors import SpecError
 
 TAIL_BYTES = 8192
 TAIL_LINES = 40
@@ -61,7 +62,10 @@ def tail(path: str, max_bytes: int = TAIL_BYTES, max_lines: int = TAIL_LINES) ->
 def _inside_home(path: str) -> str:
     # the passwd entry, not $HOME: runuser keeps the caller's HOME
     home = os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir)
-    v.path("path", path)
+    try:
+        v.path("path", path)
+    except SpecError as e:
+        raise SystemExit(f"refusing to touch {path!r}: {e}") from None
     real = os.path.realpath(os.path.dirname(path))
     if os.path.commonpath([home, real]) != home:
         raise SystemExit(f"refusing to touch {path}: not inside {home}")

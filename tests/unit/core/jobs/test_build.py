@@ -130,19 +130,3 @@ def test_site_travels_as_json_and_is_checked():
     job = batch_job(from_json(BASE), default, job_id="j1", user="alice")
     assert job.command[0] == f"{HELPERS_DIR}/envfilter.sh"
 
-
-def test_jobs_get_each_engine_as_notebooks_do():
-    """The executable's path and the node helpers the spawner gives its own engines."""
-    from funicular.core.containers import available_runtimes
-    from funicular.spawner import FunicularSpawner
-
-    spawner = FunicularSpawner(container_runtime_path="/opt/ch/bin/ch-run",
-                               node_helpers_dir="/apps/funicular/libexec")
-    site = JobSite(images={"sim": SiteImage("/apps/sim"),
-                           "pod": SiteImage("localhost/sim", runtime="podman")},
-                   host_home="/users/alice",
-                   runtime_options={e: spawner.engine_options(e) for e in available_runtimes()})
-    assert batch_job(from_json(BASE), site, job_id="j1", user="alice").command[:2] == \
-        ("/apps/funicular/libexec/ch-run-job.sh", "/opt/ch/bin/ch-run")
-    pod = batch_job(from_json({**BASE, "image": "pod"}), site, job_id="j2", user="alice")
-    assert pod.command[:2] == ("/apps/funicular/libexec/podman-job.sh", "podman")
