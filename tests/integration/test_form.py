@@ -112,8 +112,11 @@ _HOSTILE = ["mc; scancel -u root", "$(id)", "`reboot`", "mc\n#SBATCH --uid=0", "
 _bad_option = st.one_of(
     st.tuples(st.sampled_from(["partition", "account", "reservation", "image", "profile"]),
               st.sampled_from(_HOSTILE)),
-    st.tuples(st.sampled_from(["cpus", "nodes", "gpus", "minutes", "memory_mb"]),
+    st.tuples(st.sampled_from(["cpus", "nodes", "minutes", "memory_mb"]),
               st.one_of(st.integers(max_value=0), st.integers(min_value=100_000),
+                        st.sampled_from(["4", "1e3", None, [], {}, True, 2.5]))),
+    st.tuples(st.just("gpus"),  # 0 GPUs is a valid request
+              st.one_of(st.integers(max_value=-1), st.integers(min_value=100_000),
                         st.sampled_from(["4", "1e3", None, [], {}, True, 2.5]))),
     st.tuples(st.sampled_from(["qos", "command", "env", "output", "__proto__"]),
               st.sampled_from(["high", "/bin/sh", "x"])),
