@@ -8,8 +8,8 @@ median and p90 seconds from request to a server answering HTTP, stop -> allocati
 released, and slurmctld RPCs (from sdiag) from request to ready.
 
 Both sides run ``jupyterhub-singleuser`` with the hub's environment for alice's
-server, in the same image, through the same launch recipe (funicular.core.jobs.launch):
-Funicular's through ``funicular-singleuser`` (which reports the address), the bare
+server, in the same image, under the same engine with the same home: Funicular's
+through ``funicular-singleuser`` (which reports the address), the bare
 side with the environment of a Funicular server (its own fresh token, read from a
 0600 env file inside the job, never argv) and a fixed port. The bare side finds its
 node and readiness by polling, as a spawner without a callback must.
@@ -26,8 +26,7 @@ import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from funicular.core import envfile  # noqa: E402
-from funicular.core.jobs import JobSite, SiteImage  # noqa: E402
-from funicular.core.jobs.launch import containerised  # noqa: E402
+from funicular.core.containers import ContainerLaunch, get_runtime  # noqa: E402
 from funicular.spawner.spawner import LAUNCH_SCRIPT  # noqa: E402
 from tests.integration.harness import (  # noqa: E402
     BOX,
@@ -96,16 +95,18 @@ def bare_env(hub: Hub) -> None:
 
 def bare_cycle(port: int) -> tuple[float, float, int]:
     """What a spawner without a callback does: sbatch, find the node, poll HTTP."""
-    site = JobSite(images={"notebook": SiteImage(str(BOX / "images/notebook"))},
-                   host_home=str(home("alice")), runtime="charliecloud",
-                   runtime_options={"charliecloud": {"helpers_dir": str(BOX / "libexec")}})
-    job = containerised(site, site.images["notebook"], (
-        "python3", "-c", _WITH_ENV, BARE_ENV, "jupyterhub-singleuser", "--ip=0.0.0.0",
-        f"--port={port}", "--port-retries=0"), user="alice", scratch=False)
+    runtime = get_runtime("charliecloud", helpers_dir=str(BOX / "libexec"))
+    image, user_home = str(BOX / "images/notebook"), str(home("alice"))
+    inside = runtime.home_inside(ContainerLaunch(image=image, command=("true",),
+                                                 home=user_home, user="alice"))
+    argv_in = runtime.argv(ContainerLaunch(
+        image=image, home=user_home, user="alice", workdir=inside, env=(("HOME", inside),),
+        command=("python3", "-c", _WITH_ENV, BARE_ENV, "jupyterhub-singleuser",
+                 "--ip=0.0.0.0", f"--port={port}", "--port-retries=0")))
     argv = ["sudo", "-n", "-H", "-u", "alice", "sbatch", "--parsable", "--job-name=bare",
             "--partition=mc", "--cpus-per-task=1", "--mem=1024M", "--time=60",
             f"--chdir={home('alice')}", "--output=/dev/null", "--no-requeue", LAUNCH_SCRIPT,
-            *job.argv]
+            *argv_in]
     run("sdiag", "--reset")
     t0 = time.monotonic()
     job_id = run(*argv).stdout.strip().split(";")[0]
