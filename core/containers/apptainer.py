@@ -14,7 +14,6 @@ from .base import ContainerLaunch, ContainerRuntime
 class Apptainer(ContainerRuntime):
     name = "apptainer"
     executable = "apptainer"
-    passes_host_env = True
     env_prefix = "APPTAINER"
 
     def argv(self, launch: ContainerLaunch) -> list[str]:

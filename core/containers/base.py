@@ -145,9 +145,6 @@ class ContainerRuntime:
     executable: str = ""
     # host variables the engine itself needs, on top of the launch's allow-list
     engine_env: ClassVar[tuple[str, ...]] = ()
-    # True: the engine passes the host environment through, so argv starts with
-    # envfilter.sh and the allow-list
-    passes_host_env: ClassVar[bool] = False
 
     def __init__(self, executable: str | None = None, helpers_dir: str | None = None):
         if executable:

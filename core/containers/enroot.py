@@ -15,7 +15,6 @@ from .base import ContainerLaunch, ContainerRuntime
 class EnrootPyxis(ContainerRuntime):
     name = "enroot"
     executable = "srun"
-    passes_host_env = True
 
     def __init__(self, executable: str | None = None, mpi_plugin: str = "pmix",
                  helpers_dir: str | None = None):

@@ -13,7 +13,6 @@ from .base import ContainerLaunch, ContainerRuntime
 class Sarus(ContainerRuntime):
     name = "sarus"
     executable = "sarus"
-    passes_host_env = True
 
     def argv(self, launch: ContainerLaunch) -> list[str]:
         argv = [self.executable, "run"]

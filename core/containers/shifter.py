@@ -13,7 +13,6 @@ from .base import ContainerLaunch, ContainerRuntime
 class Shifter(ContainerRuntime):
     name = "shifter"
     executable = "shifter"
-    passes_host_env = True
 
     def __init__(self, executable: str | None = None, gpu_module: str = "gpu",
                  mpi_module: str = "mpich",
