@@ -99,6 +99,9 @@ def server_env(env: dict, *, admin_keys: set[str], site: JobSite, material_dir: 
         out[hubapi.MATERIAL_DIR] = material_dir  # for the notebook's reset
     if store is not None:
         out.update(store.to_env())
+        # the standard names too, so pandas, s3fs, xarray and the aws and swift command
+        # lines find them; an admin's Spawner.environment of the same name wins
+        out.update({k: v for k, v in store.standard_env().items() if k not in admin_keys})
     if walltime_warning:
         out[hubapi.WALLTIME_WARNING] = str(walltime_warning)
     return out

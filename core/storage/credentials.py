@@ -42,6 +42,20 @@ class StoreCredentials:
         return {PREFIX + f.name.upper(): getattr(self, f.name) for f in fields(self)
                 if getattr(self, f.name)}
 
+    def standard_env(self) -> dict[str, str]:
+        """The same credentials under the names common tools read with no code: the
+        AWS SDKs and CLI, s3fs, pandas and xarray (``AWS_*``, the endpoint included:
+        botocore >= 1.31 reads ``AWS_ENDPOINT_URL``), and the ``swift`` client
+        (``ST_*``, auth v1.0)."""
+        out = {}
+        if self.has("s3"):
+            out.update(AWS_ACCESS_KEY_ID=self.s3_access_key,
+                       AWS_SECRET_ACCESS_KEY=self.s3_secret_key,
+                       AWS_ENDPOINT_URL=self.s3_endpoint, AWS_DEFAULT_REGION=self.s3_region)
+        if self.has("swift"):
+            out.update({v: getattr(self, f) for f, v in SWIFT_CLI_ENV.items()})
+        return out
+
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "StoreCredentials":
         return cls(**{f.name: env[PREFIX + f.name.upper()] for f in fields(cls)

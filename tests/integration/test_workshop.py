@@ -84,8 +84,10 @@ def test_own_work_survives_a_restart_and_reset_brings_back_the_original(hub):
         302, 403, 404)
 
 
-# the group: every box user ws001... (conftest makes 20)
-PARTICIPANTS = sorted(u for u in passwords() if u.startswith("ws"))
+def participants() -> list[str]:
+    """The group: every box user ws001... (the cluster fixture makes 20), read when a
+    test runs: at import the fixture has not made them yet."""
+    return sorted(u for u in passwords() if u.startswith("ws"))
 
 
 def _service(hub, method: str, path: str, token: str, **kw):
@@ -98,16 +100,17 @@ def test_the_instructor_starts_watches_and_ends_the_workshop(hub):
     """A 20-participant workshop end to end, run by alice (group instructors) with her
     own token: the roster, start all (every server ready on the reservation's node, with
     the material in every home), stop one, and end the workshop with no job left."""
-    assert len(PARTICIPANTS) >= 20
+    group = participants()
+    assert len(group) >= 20
     alice = hub.user_token("alice")
     wait_for(lambda: _service(hub, "GET", "api/roster", alice).status_code == 200, 60,
              "the workshop service to answer")
     roster = _service(hub, "GET", "api/roster", alice).json()
-    assert [p["name"] for p in roster["participants"]] == PARTICIPANTS
+    assert [p["name"] for p in roster["participants"]] == group
     assert all(p["status"] == "no server" for p in roster["participants"])
 
     r = _service(hub, "POST", "api/start-all", alice)
-    assert r.status_code == 202 and r.json()["started"] == PARTICIPANTS, r.text
+    assert r.status_code == 202 and r.json()["started"] == group, r.text
 
     last = {}
 
@@ -135,10 +138,10 @@ def test_the_instructor_starts_watches_and_ends_the_workshop(hub):
 
     r = _service(hub, "POST", "api/end", alice, timeout=320)
     assert r.status_code == 200, r.text
-    assert sorted(r.json()["stopped"]) == [u for u in PARTICIPANTS if u != "ws002"]
+    assert sorted(r.json()["stopped"]) == [u for u in group if u != "ws002"]
     assert r.json()["jobs_left"] == []
-    assert run("squeue", "-h", "-u", ",".join(PARTICIPANTS), "-o", "%i").stdout.strip() == ""
-    assert all(hub.server(u) is None for u in PARTICIPANTS)
+    assert run("squeue", "-h", "-u", ",".join(group), "-o", "%i").stdout.strip() == ""
+    assert all(hub.server(u) is None for u in group)
 
 
 def test_only_instructors_get_in(hub):
@@ -152,6 +155,7 @@ def test_only_instructors_get_in(hub):
 def test_the_room_is_read_a_page_at_a_time_and_only_the_group(hub):
     """The service reads participants from the hub's user listing, page by page; with a
     token that may list everyone (the admin's), it still returns the group only."""
+    group = participants()
     import asyncio
 
     from funicular.core.hubapi import HubClient
@@ -159,5 +163,5 @@ def test_the_room_is_read_a_page_at_a_time_and_only_the_group(hub):
 
     api = Participants(HubClient(hub.url + "hub/api", hub.token), "workshop", page_size=7)
     users = asyncio.run(api.list())  # 20 of ours: 3+ pages
-    assert sorted(u["name"] for u in users) == PARTICIPANTS
+    assert sorted(u["name"] for u in users) == group
     assert all("servers" in u for u in users)

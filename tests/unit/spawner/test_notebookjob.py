@@ -114,3 +114,27 @@ def test_server_env_passes_the_hubs_variables_and_the_admins_only():
     with_warning = server_env({}, admin_keys=set(), site=s, material_dir=None, store=None,
                               walltime_warning=300)
     assert with_warning[WALLTIME_WARNING] == "300" and MATERIAL_DIR not in with_warning
+
+
+def test_store_credentials_go_in_under_the_names_common_tools_read():
+    """FUNICULAR_STORE_* for Funicular, and AWS_* / ST_* for boto3, s3fs, pandas and
+    the aws and swift command lines; an admin's own value of such a name wins."""
+    from funicular.core import envfile
+    from funicular.core.storage import StoreCredentials
+
+    creds = StoreCredentials(swift_auth_url="http://swift:8080/auth/v1.0", swift_user="a:a",
+                             swift_key="sk", s3_endpoint="http://s3:8080",
+                             s3_access_key="a:a", s3_secret_key="s3k", s3_region="eu-1")
+    env = server_env({"AWS_DEFAULT_REGION": "admin-region"},
+                     admin_keys={"AWS_DEFAULT_REGION"}, site=site("podman"),
+                     material_dir=None, store=creds, walltime_warning=0)
+    assert env["AWS_ACCESS_KEY_ID"] == "a:a" and env["AWS_SECRET_ACCESS_KEY"] == "s3k"
+    assert env["AWS_ENDPOINT_URL"] == "http://s3:8080"
+    assert env["AWS_DEFAULT_REGION"] == "admin-region"
+    assert (env["ST_AUTH"], env["ST_USER"], env["ST_KEY"]) == (
+        "http://swift:8080/auth/v1.0", "a:a", "sk")
+    assert env["FUNICULAR_STORE_S3_SECRET_KEY"] == "s3k"
+    assert envfile.parse(envfile.render(env)) == env  # they travel in the 0600 env file
+    swift_only = StoreCredentials(swift_auth_url="http://swift:8080/auth/v1.0",
+                                  swift_user="a:a", swift_key="sk")
+    assert not any(k.startswith("AWS_") for k in swift_only.standard_env())
