@@ -13,7 +13,11 @@ from .errors import SpecError
 # Slurm names (partitions, accounts, reservations, QOS): letters, digits, _ . -
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # Linux user names as useradd accepts them by default
-_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+# a site's user names: letters of either case, digits, "_", ".", "-" and "@" (sssd's
+# fully qualified names), never starting with "-" or "." (an option, a hidden or relative
+# path); see username() for why each refusal
+_USER_CHARS = re.compile(r"[A-Za-z0-9_.@-]")
+USER_MAX = 64
 # a hostname or dotted IPv4 address
 _LABEL = r"[A-Za-z0-9][A-Za-z0-9-]{0,62}"
 _HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
@@ -34,8 +38,25 @@ def name(field: str, value: object) -> str:
 
 
 def username(field: str, value: object) -> str:
-    if not isinstance(value, str) or not _USER.fullmatch(value):
-        raise SpecError(field, f"{value!r} is not a valid user name")
+    """Any name a site's accounts can have (``jane.doe``, ``1stuser``, ``JDoe``,
+    ``jdoe@ad``), refused only with the reason: it goes into argv (sudo, runuser,
+    Slurm), paths and Slurm comments, so no option, separator or path part."""
+    if not isinstance(value, str) or not value:
+        raise SpecError(field, f"{value!r} is not a valid user name: empty or not text")
+    bad = sorted({c for c in value if not _USER_CHARS.fullmatch(c)})
+    if bad:
+        raise SpecError(field, f"{value!r} is not a valid user name: it contains "
+                        f"{', '.join(map(repr, bad))} (letters, digits, '_', '.', '-' "
+                        "and '@' only)")
+    if value[0] in "-.":
+        raise SpecError(field, f"{value!r} is not a valid user name: it starts with "
+                        f"{value[0]!r} (read as an option or a hidden path)")
+    if value.isdigit():
+        raise SpecError(field, f"{value!r} is not a valid user name: all digits, which "
+                        "tools read as a uid")
+    if len(value) > USER_MAX:
+        raise SpecError(field, f"{value!r} is not a valid user name: longer than "
+                        f"{USER_MAX} characters")
     return value
 
 

@@ -59,6 +59,8 @@ def runtime_info() -> dict:
         "hostname": socket.gethostname(),
         "user": _user_name(),
         "uid": os.getuid(),
+        "home": env.get("HOME"),  # as the container sees it (core/jobs/launch.py)
+        "cwd": os.getcwd(),  # where the server started: the home, inside
         "slurm_job_id": env.get("SLURM_JOB_ID"),
         "slurm_node": env.get("SLURMD_NODENAME"),
         "slurm_partition": env.get("SLURM_JOB_PARTITION"),

@@ -68,3 +68,32 @@ def test_same_notebook_under_each_engine(hub, image):
         # exits on SIGTERM, so the server ends with the job (docs/engines/charliecloud.md)
         assert "Slurm is ending this job (SIGTERM)" in text, text[-2000:]
     wait_for(lambda: not job_processes(job_id), 30, "every process of the job to be gone")
+
+
+@pytest.mark.parametrize("image", list(ENGINES))
+def test_a_site_user_with_a_dot_and_a_home_elsewhere(hub, image):
+    """jane.doe (a dot in the name, her home in /srv/homes, from passwd) gets a server
+    under each engine, in her own home: what she saves lands there on the host."""
+    engine, name = ENGINES[image]
+    user = "jane.doe"
+    host_home = run("getent", "passwd", user).stdout.split(":")[5]
+    assert host_home == f"/srv/homes/{user}"
+    r = hub.spawn(user, name, {"profile": "mc-small", "image": image})
+    assert r.status_code in (201, 202), r.text
+    hub.wait_ready(user, name)
+    try:
+        info = hub.server_get(user, "funicular/api/info", name=name).json()
+        assert info["user"] == user and info["container_engine"] == engine
+        # Charliecloud mounts the home at /home/<user>; Podman at the host's path
+        inside = f"/home/{user}" if engine == "charliecloud" else host_home
+        assert info["home"] == inside and info["cwd"] == inside, info
+        token = hub.user_token(user)
+        saved = hub.as_user("PUT", user, f"api/contents/saved-{name}.txt", token, name=name,
+                            json={"type": "file", "format": "text", "content": name})
+        assert saved.status_code in (200, 201), saved.text
+        assert pathlib.Path(host_home, f"saved-{name}.txt").read_text() == name
+        assert pathlib.Path(host_home, STATE_DIR, f"named-{name}", "env").exists()
+    finally:
+        r = hub.stop_server(user, name)
+        pathlib.Path(host_home, f"saved-{name}.txt").unlink(missing_ok=True)
+    assert r.status_code in (202, 204), r.text

@@ -185,3 +185,29 @@ def test_staging_is_refused_by_field_before_anything_runs(hub, alice):
     assert r.status_code == 400 and r.json()["field"] == "stage_in", r.text
     assert all(j["name"] != NAME or j["final"]
                for j in alice("GET", "funicular/api/jobs").json()["jobs"])
+
+
+STANDARD_TOOLS = """
+import json
+import fsspec, s3fs
+s3 = s3fs.S3FileSystem()  # no arguments: AWS_* from the environment, the endpoint too
+s3.mkdir("funitest-std")
+with s3.open("funitest-std/std.csv", "w") as f:
+    f.write("a,b\\n1,2\\n")
+with fsspec.open("swift://funitest-std/std.csv") as f:  # ST_* / FUNICULAR_STORE_*
+    via_swift = f.read().decode()
+s3.rm("funitest-std/std.csv")
+print(json.dumps({"via_swift": via_swift}))
+"""
+
+
+def test_common_tools_find_the_credentials_with_no_code(hub, alice):
+    """s3fs with no arguments (as pandas and xarray use it) reads the AWS_* variables the
+    hub put into the server's env file, and swift:// reads the Swift ones."""
+    res = hub.in_server("alice", "python3", "-c", STANDARD_TOOLS, cwd=str(home("alice")))
+    try:
+        assert res.returncode == 0, res.stderr[-3000:]
+        out = json.loads(res.stdout.strip().splitlines()[-1])
+        assert out["via_swift"] == "a,b\n1,2\n"
+    finally:
+        remove_container("alice", "funitest-std")

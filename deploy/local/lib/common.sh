@@ -23,7 +23,9 @@ DB_PORT=13306
 HUB_PORT=${FUNICULAR_HUB_PORT:-8000}         # public (proxy)
 HUB_API_PORT=${FUNICULAR_HUB_API_PORT:-8081} # hub, on the bridge so jobs reach it
 PROXY_API_PORT=${FUNICULAR_PROXY_API_PORT:-8001}
-DEMO_USERS="alice bob mallory"  # mallory: the hostile tenant of the tests
+DEMO_USERS="alice bob mallory jane.doe"  # mallory: the hostile tenant of the tests
+# jane.doe: a site's kind of user name (a dot), with her home outside /home
+SITE_HOMES=/srv/homes
 
 T0=${T0:-$(date +%s%N)}
 say() { local d=$(( ($(date +%s%N) - T0) / 10000000 )); printf '[%3d.%02ds] %s\n' $((d / 100)) $((d % 100)) "$*"; }

@@ -39,7 +39,12 @@ hub_users() {
   touch "$BOX/users.tsv"; chmod 600 "$BOX/users.tsv"
   slurm_accounts
   for u in $list; do
-    id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
+    if ! id "$u" >/dev/null 2>&1; then
+      case $u in
+        *.*) mkdir -p "$SITE_HOMES"; useradd -m -d "$SITE_HOMES/$u" -s /bin/bash "$u";;
+        *) useradd -m -s /bin/bash "$u";;
+      esac
+    fi
     if ! grep -q "^$u	" "$BOX/users.tsv"; then
       pw=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
       echo "$u:$pw" | chpasswd
@@ -47,7 +52,7 @@ hub_users() {
     fi
     case $u in
       alice) slurm_user "$u" physics workshop;;
-      bob|mallory) slurm_user "$u" physics;;
+      bob|mallory|jane.doe) slurm_user "$u" physics;;
       *) slurm_user "$u" workshop;;
     esac
   done

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from funicular.core import envfile, userfiles
+from funicular.core import validate as v
 from funicular.core.become import as_user
 from funicular.core.errors import SpecError
 
@@ -43,9 +44,18 @@ def test_helper_refuses_paths_outside_home(tmp_path):
 
 def test_as_user_refuses_names_that_are_no_user_names():
     # (accounts themselves: tests/unit/core/test_identity.py)
-    for bad in ("-uroot", "alice bob", "Alice", ""):
-        with pytest.raises(SpecError):
+    for bad in ("-uroot", "alice bob", "", ".hidden", "1000", "al/ice", "a\nb", "a:b",
+                "x" * 65, "alıce"):
+        with pytest.raises(SpecError, match="not a valid user name: "):
             as_user("sudo", bad)
+
+
+@pytest.mark.parametrize("name", ["jane.doe", "1stuser", "JDoe", "jdoe@ad.example",
+                                  "svc_alice-2", "x" * 64])
+def test_user_names_a_site_can_have_are_names(name):
+    """Dots, digits first, either case, sssd's qualified names: what the site's
+    passwd holds. (Whether the account may use the hub is core.identity's question.)"""
+    assert v.username("user", name) == name
 
 
 def test_tail_keeps_the_end(tmp_path):
