@@ -144,12 +144,21 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
+def local(arg: str) -> str:
+    """A path as a terminal user means it: relative to the working directory (a trailing
+    "/" kept: it says "into this folder"). URLs are left as they are."""
+    if "://" in arg or arg.startswith("/"):
+        return arg
+    path = os.path.abspath(arg)
+    return path + "/" if arg.endswith("/") and path != "/" else path
+
+
 def run(a: argparse.Namespace) -> int:
     """One command; a failure the user can act on is raised for ``funicular`` to print."""
     creds = _credentials(a.credentials)
     journal = Journal(a.journal)
     if a.cmd == "cp":
-        return _run(plan(a.src, a.dst, creds), creds, journal, a)
+        return _run(plan(local(a.src), local(a.dst), creds), creds, journal, a)
     if a.cmd == "resume":
         try:
             t = journal.load(a.id)

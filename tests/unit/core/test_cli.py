@@ -108,3 +108,18 @@ def test_the_transfer_module_runs_as_the_transfer_command(tmp_path):
                         str(tmp_path), "cp", "/etc/hostname", "ftp://x/y"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "scheme" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_transfer_takes_paths_relative_to_the_working_directory(tmp_path):
+    """`funicular transfer cp data.csv out/` as the docs write it, from a terminal."""
+    work = tmp_path / "work"
+    (work / "out").mkdir(parents=True)
+    (work / "data.csv").write_text("a,b\n1,2\n")
+    journal = str(tmp_path / "journal")
+    r = funicular("transfer", "--journal", journal, "cp", "data.csv", "out/", cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert (work / "out/data.csv").read_text() == "a,b\n1,2\n"
+    r = funicular("transfer", "--journal", journal, "cp", "../work/data.csv", "copy.csv",
+                  cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert (work / "copy.csv").read_text() == "a,b\n1,2\n"
