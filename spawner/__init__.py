@@ -2,13 +2,13 @@
 
 import pathlib
 
-from . import handlers, orphans
+from . import handlers, startup
 from .endreason import last_ends
 from .running import running_servers
 from .spawner import FunicularSpawner
 
 handlers.register()
-orphans.start_with_hub()
+startup.with_hub()
 
 # the home page says why a server ended and when running ones end, with
 #   c.JupyterHub.template_paths = [funicular.spawner.TEMPLATES]

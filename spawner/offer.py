@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tornado import web
 from traitlets import default
 
+from funicular.core.containers import Scratch
 from funicular.core.errors import IdentityError, SpecError
 from funicular.core.images.catalog import CatalogImage, load_catalog
 from funicular.core.images.compat import Problem
@@ -67,6 +68,19 @@ class SpawnerOffer(SpawnerTraits):
         return Loaded(catalog, {**catalog, **load_catalog(self.job_images)},
                       options.load_limits(self.advanced_limits),
                       load_workshops(self.workshops, self.images))
+
+    def check_config(self) -> None:
+        """Every setting that is parsed, parsed now: the hub refuses to start with a
+        broken profile, image, limit or workshop (SpecError or ValueError naming the
+        key) instead of a user's spawn page breaking later."""
+        load_catalog(self.images)
+        load_catalog(self.job_images)
+        options.load_limits(self.advanced_limits)
+        load_workshops(self.workshops, self.images)
+        load_profiles(self.profiles, self.images)
+        if self.volatile_scratch:
+            Scratch(**self.volatile_scratch)
+        # (how to reach Slurm was checked when this spawner was made: make_backend)
 
     @property
     def advanced(self) -> bool:

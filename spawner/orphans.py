@@ -46,39 +46,6 @@ def schedule_sweep(proxy, session, slurm, prefix: str, interval: float, grace: f
                                                     grace, out))
 
 
-def start_with_hub() -> None:
-    """Start the sweep once the hub has initialised its spawners, even if it builds
-    none (a hub with no server running). JupyterHub has no start-up hook and imports
-    its spawner classes before its event loop runs, so ``JupyterHub.init_spawners``
-    is wrapped (once, when ``funicular.spawner`` is imported); where it is missing,
-    the sweep still starts with the first spawner the hub builds."""
-    from jupyterhub.app import JupyterHub
-
-    original = getattr(JupyterHub, "init_spawners", None)
-    if original is None or getattr(original, "_funicular_sweep", False):
-        return
-
-    async def init_spawners(app, *args, **kwargs):
-        result = await original(app, *args, **kwargs)
-        try:
-            _start_for(app)
-        except Exception:  # the hub must start whatever happens here
-            app.log.exception("the orphan sweep did not start")
-        return result
-
-    init_spawners._funicular_sweep = True
-    JupyterHub.init_spawners = init_spawners
-
-
-def _start_for(app) -> None:
-    # FunicularSpawner or a subclass, by what it does (importing it here would loop)
-    if not callable(getattr(app.spawner_class, "start_sweep", None)):
-        return
-    # a spawner of no user, for the admin's configuration (backend, prefix, intervals)
-    config_only = app.spawner_class(config=app.config, log=app.log)
-    config_only.start_sweep(app.proxy, app.db)
-
-
 def known_jobs(session) -> tuple[set[str], set[str]]:
     """Job ids and submission nonces that some spawner's state holds."""
     ids, nonces = set(), set()
