@@ -255,6 +255,13 @@ class SpawnerTraits(HasTraits):
         workshop's material in object storage it is called as (spawner, user=OWNER).""",
     ).tag(config=True)
 
+    slurm_bin_dir = Unicode(
+        "", help="""Directory of the site's Slurm commands on the hub host, e.g.
+        /opt/slurm/bin (the hub's own PATH need not have them, and sudo's secure_path
+        does not). Each command below given as a bare name is taken from there; an
+        absolute path is used as it is. Empty: PATH.""",
+    ).tag(config=True)
+
     sbatch = Unicode("sbatch", help="sbatch command").tag(config=True)
     squeue = Unicode("squeue", help="squeue command").tag(config=True)
     scancel = Unicode("scancel", help="scancel command").tag(config=True)
@@ -373,11 +380,16 @@ class SpawnerTraits(HasTraits):
     @property
     def slurm_settings(self) -> SlurmSettings:
         """How the hub reaches Slurm; equal settings share one backend's caches."""
+        def cmd(name: str) -> str:
+            if not self.slurm_bin_dir or "/" in name:
+                return name
+            return f"{self.slurm_bin_dir.rstrip('/')}/{name}"
+
         return SlurmSettings(
             kind=self.slurm_backend, timeout=self.slurm_timeout, identity=self.identity,
-            become=self.become, sbatch=self.sbatch, squeue=self.squeue,
-            scancel=self.scancel, scontrol=self.scontrol, sacct=self.sacct,
-            sacctmgr=self.sacctmgr, slurmrestd_url=self.slurmrestd_url,
+            become=self.become, sbatch=cmd(self.sbatch), squeue=cmd(self.squeue),
+            scancel=cmd(self.scancel), scontrol=cmd(self.scontrol), sacct=cmd(self.sacct),
+            sacctmgr=cmd(self.sacctmgr), slurmrestd_url=self.slurmrestd_url,
             jwt_key=self.slurmrestd_jwt_key, token_file=self.slurmrestd_token_file,
             service_user=self.slurmrestd_service_user)
 
