@@ -8,7 +8,7 @@ user's spawn form; spawners with equal settings find the same objects here.
 from funicular.core.images.fingerprint import Fingerprint, load_fingerprint
 from funicular.core.slurm import JobStatusCache
 from funicular.core.slurm.backend import SlurmBackend, SlurmSettings, make_backend
-from funicular.core.slurm.cluster import ClusterInfoCache, fetch_snapshot
+from funicular.core.slurm.cluster import ClusterInfoCache
 
 _backends: dict[SlurmSettings, SlurmBackend] = {}
 _status: dict[tuple[SlurmSettings, float, float], JobStatusCache] = {}
@@ -33,8 +33,7 @@ def status_cache(settings: SlurmSettings, interval: float, fast: float) -> JobSt
 def cluster_view(settings: SlurmSettings, ttl: float) -> ClusterInfoCache:
     key = (settings, ttl)
     if key not in _cluster:
-        slurm = backend(settings)
-        _cluster[key] = ClusterInfoCache(lambda: fetch_snapshot(slurm), ttl=ttl)
+        _cluster[key] = ClusterInfoCache.of(backend(settings), ttl=ttl)
     return _cluster[key]
 
 
