@@ -14,7 +14,18 @@ host_sources() {
     { buf = buf $0 "\n" }  /^Types:/ && / deb( |$)/ { deb = 1 }  /^Suites:/ && index($0, s) { suite = 1 }
     END { flush() }' /etc/apt/sources.list.d/*.sources 2>/dev/null > "$out" || true
   [ -s "$out" ] || grep -hE "^deb .* $suite " /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-    > "$out" 2>/dev/null || die "no Debian $suite apt source on this host"
+    > "$out" 2>/dev/null || true
+  # another Debian release than the host's (a Slurm release of the box's): the host's
+  # mirror, that suite
+  [ -s "$out" ] || echo "deb $(debian_mirror) $suite main" > "$out"
+}
+
+# debian_mirror: the host's Debian mirror (its first archive URI), else deb.debian.org
+debian_mirror() {
+  local uri
+  uri=$(sed -nE 's#^URIs:[[:space:]]*(\S+/debian)/?$#\1#p; s#^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?(\S+/debian)/?[[:space:]].*#\2#p' \
+        /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -1)
+  echo "${uri:-http://deb.debian.org/debian}"
 }
 
 # ch_private_storage: ch-run looks an image up in its storage directory before it takes

@@ -13,6 +13,7 @@ from .harness import (
     job_state,
     notebook_jobs,
     run,
+    use_box_slurm,
     wait_for,
 )
 
@@ -26,6 +27,7 @@ def cluster():
     # a workshop of 20 participants (ws001..ws020) for the workshop tests
     res = run(REPO / "deploy/local/up", "--no-hub", "--users", "20", check=False, timeout=900)
     assert res.returncode == 0, f"deploy/local/up failed:\n{res.stdout}\n{res.stderr}"
+    use_box_slurm()  # FUNICULAR_SLURM may have switched the box to another release
     # a clean slate: no test job of an earlier, interrupted run may hold nodes or GPUs
     left = run("squeue", "-h", "-t", "PD,CF,R,S", "-o", "%i %j").stdout.split("\n")
     ours = (JOB_PREFIX, REST_JOB_PREFIX, SSL_JOB_PREFIX, "funiback", "blocker")

@@ -25,6 +25,24 @@ SSL_JOB_PREFIX = "funissl"  # the third, with internal_ssl
 STATE_DIR = ".funicular/test-servers"
 
 
+def use_box_slurm() -> str:
+    """Put the Slurm commands of the release the box runs first in PATH (a release that
+    is not the host's has its own directory: deploy/local/lib/slurmrelease.sh), for
+    the tests' own squeue and sbatch and the clients they build; returns the release."""
+    env = BOX / "slurm/release.env"
+    rows = env.read_text().splitlines() if env.exists() else []
+    release = dict(line.split("=", 1) for line in rows if "=" in line)
+    ours = {str(BOX / "slurm-releases" / r / "bin") for r in ("22.05", "24.11")}
+    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p not in ours]
+    if release.get("FUNICULAR_SLURM_BIN_DIR"):
+        path.insert(0, release["FUNICULAR_SLURM_BIN_DIR"])
+    os.environ["PATH"] = os.pathsep.join(path)
+    return release.get("FUNICULAR_SLURM_RELEASE", "")
+
+
+use_box_slurm()
+
+
 def run(*argv, check=True, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([str(a) for a in argv], check=check, capture_output=True, text=True,
                           timeout=kw.pop("timeout", 60), **kw)

@@ -37,7 +37,13 @@ hub_users() {
   local n=$1 u pw i list=$DEMO_USERS
   for i in $(seq 1 "$n"); do list="$list $(printf 'ws%03d' "$i")"; done
   touch "$BOX/users.tsv"; chmod 600 "$BOX/users.tsv"
+  # and every user an earlier run made (a Slurm release's accounting starts empty)
+  while IFS=$'\t' read -r u _; do
+    case " $list " in *" $u "*) ;; *) list="$list $u";; esac
+  done < "$BOX/users.tsv"
   slurm_accounts
+  # shellcheck disable=SC2034  # read by slurm_user
+  SLURM_ASSOCS=$(sacctmgr -n -P list assoc format=user,account 2>/dev/null)
   for u in $list; do
     if ! id "$u" >/dev/null 2>&1; then
       case $u in

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 PKGS="slurmctld slurmd slurm-client slurmrestd slurm-wlm-jwt-plugin slurmdbd mariadb-server munge
 sudo curl iproute2 util-linux procps passwd ca-certificates
-charliecloud-runtime squashfs-tools squashfuse fuse3 mmdebstrap uidmap
+charliecloud-runtime squashfs-tools squashfuse fuse3 mmdebstrap uidmap patchelf
 podman runc catatonit fuse-overlayfs skopeo
 memcached
 python3 python3-venv python3-dev nodejs npm
@@ -28,5 +28,5 @@ install_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
     [ $own_policy = 0 ] || rm -f /usr/sbin/policy-rc.d
   fi
-  say "packages ok (slurm $(dpkg-query -W -f='${Version}' slurmctld))"
+  say "packages ok (the host's slurm $(dpkg-query -W -f='${Version}' slurmctld))"
 }

@@ -3,12 +3,18 @@
 # shellcheck shell=bash
 S=$BOX/slurm
 
+# the accounting database: one per release that is not the host's (a newer slurmdbd
+# converts the tables, and the older one then cannot read them)
+slurm_db() { echo "slurm_acct_db${SLURM_BIN:+_${SLURM_RELEASE/./}}"; }
+
 slurm_configs() {
   local ctl task memkill proctrack
   ctl=$(hostname -s)
-  mkdir -p "$S"/{state,spool,log,run,fakedev,mysql,mysql-run} /etc/slurm
+  # a release's own state and spool (22.05 cannot read what 24.11 saved); the JWT key is
+  # the cluster's, whatever the release
+  mkdir -p "$S"/{state,"state-$SLURM_RELEASE","spool-$SLURM_RELEASE",log,run,fakedev,mysql,mysql-run} /etc/slurm
   chmod 755 "$BOX" "$S"
-  chown slurm:slurm "$S/state" "$S/log" "$S/run"
+  chown slurm:slurm "$S/state" "$S/state-$SLURM_RELEASE" "$S/log" "$S/run"
   chown mysql:mysql "$S/mysql" "$S/mysql-run"
   local i
   for i in 0 1; do   # fake GPUs: 22.05 needs File=; the trailing digit is the index
@@ -56,8 +62,8 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0,bf_interval=1
 SlurmdParameters=config_overrides
 GresTypes=gpu
-StateSaveLocation=$S/state
-SlurmdSpoolDir=$S/spool/slurmd-%n
+StateSaveLocation=$S/state-$SLURM_RELEASE
+SlurmdSpoolDir=$S/spool-$SLURM_RELEASE/slurmd-%n
 SlurmctldPidFile=$S/run/slurmctld.pid
 SlurmdPidFile=$S/run/slurmd-%n.pid
 SlurmctldLogFile=$S/log/slurmctld.log
@@ -79,6 +85,7 @@ MinJobAge=3600
 KillWait=5
 InactiveLimit=0
 MailProg=/bin/true
+${SLURM_PLUGIN_DIR:+PluginDir=$SLURM_PLUGIN_DIR}
 NodeName=mc1  NodeHostname=mc1  NodeAddr=$NET.11 CPUs=8 RealMemory=16000 State=UNKNOWN
 NodeName=mc2  NodeHostname=mc2  NodeAddr=$NET.12 CPUs=8 RealMemory=16000 State=UNKNOWN
 NodeName=gpu1 NodeHostname=gpu1 NodeAddr=$NET.21 CPUs=8 RealMemory=16000 Gres=gpu:2 State=UNKNOWN
@@ -105,10 +112,11 @@ StorageHost=127.0.0.1
 StoragePort=$DB_PORT
 StorageUser=slurm
 StoragePass=$(cat "$S/dbpass")
-StorageLoc=slurm_acct_db
+StorageLoc=$(slurm_db)
+${SLURM_PLUGIN_DIR:+PluginDir=$SLURM_PLUGIN_DIR}
 CONF
   chown slurm:slurm /etc/slurm/slurmdbd.conf; chmod 600 /etc/slurm/slurmdbd.conf
-  say "slurm configs written ($task, $proctrack)"
+  say "slurm $SLURM_RELEASE configs written ($task, $proctrack)"
 }
 
 slurm_network() {
@@ -167,11 +175,11 @@ slurm_daemons() {
   mariadb -S "$S/mysql-run/mysqld.sock" -e "
     CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$(cat "$S/dbpass")';
     ALTER USER 'slurm'@'127.0.0.1' IDENTIFIED BY '$(cat "$S/dbpass")';
-    GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1'; FLUSH PRIVILEGES;"
+    GRANT ALL ON $(slurm_db).* TO 'slurm'@'127.0.0.1'; FLUSH PRIVILEGES;"
 
   if ! alive "$S/run/slurmdbd.pid" slurmdbd; then
     rm -f "$S/run/slurmdbd.pid"
-    /usr/sbin/slurmdbd
+    "$SLURM_SBIN/slurmdbd"
     wait_tcp 127.0.0.1 "$DBD_PORT" 20 || die "slurmdbd did not start: $(tail -3 "$S/log/slurmdbd.log")"
     say "slurmdbd started"
   fi
@@ -185,7 +193,7 @@ slurm_daemons() {
   fi
   if ! alive "$S/run/slurmctld.pid" slurmctld; then
     rm -f "$S/run/slurmctld.pid"
-    /usr/sbin/slurmctld   # daemonizes; recovers jobs from $S/state
+    "$SLURM_SBIN/slurmctld"   # daemonizes; recovers jobs from $S/state
     for i in $(seq 1 100); do timeout 5 scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
     alive "$S/run/slurmctld.pid" slurmctld || die "slurmctld died: $(tail -5 "$S/log/slurmctld.log")"
     say "slurmctld started"
@@ -197,12 +205,13 @@ slurm_daemons() {
   # stay in it: Slurm here moves them only in the freezer and memory hierarchies), and
   # at nice $NODE_NICE (PropagatePrioProcess=0): 50 notebooks starting at once then
   # get the CPU the hub leaves, instead of starving it.
-  local conf_key cg=""
+  local conf_key binds cg=""
   if [ -d /sys/fs/cgroup/cpu ] && mkdir -p "$NODES_CPU_CGROUP" 2>/dev/null &&
      echo "$NODES_CPU_SHARES" 2>/dev/null > "$NODES_CPU_CGROUP/cpu.shares"; then
     cg=$NODES_CPU_CGROUP
   fi
-  conf_key=$( { cat /etc/slurm/slurm.conf; echo "nice $NODE_NICE cgroup $cg"; } \
+  binds=$(slurm_release_node_binds)
+  conf_key=$( { cat /etc/slurm/slurm.conf; echo "nice $NODE_NICE cgroup $cg $SLURM_SBIN"; } \
               | sha256sum | cut -c1-16)
   for n in $NODE_NAMES; do
     if alive "$S/run/slurmd-$n.pid" slurmd "-N $n"; then
@@ -221,13 +230,18 @@ slurm_daemons() {
     nsenter --net="/run/netns/funi-$n" unshare --uts --mount --propagation private \
       sh -c "{ [ -z '$cg' ] || echo \$\$ > '$cg/cgroup.procs'; } && hostname $n \
              && mount --bind /etc/netns/funi-$n/hosts /etc/hosts \
-             && mount --bind $S/nodetmp/$n /tmp && exec nice -n $NODE_NICE /usr/sbin/slurmd -N $n"
+             && mount --bind $S/nodetmp/$n /tmp && $binds exec nice -n $NODE_NICE \
+                $SLURM_SBIN/slurmd -d $SLURM_SBIN/slurmstepd -N $n"
     say "slurmd $n started"
   done
 
   if ! alive "$S/run/slurmrestd.pid" slurmrestd; then
     id slurmrestd >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin slurmrestd
-    SLURM_JWT=daemon nohup /usr/sbin/slurmrestd -a rest_auth/jwt -s openapi/v0.0.38,openapi/dbv0.0.38 \
+    # 22.05 names its OpenAPI plugins by version; 24.11 serves v0.0.40-42 from
+    # openapi/slurmctld and openapi/slurmdbd
+    local plugins=openapi/slurmctld,openapi/slurmdbd
+    [ "$SLURM_RELEASE" != 22.05 ] || plugins=openapi/v0.0.38,openapi/dbv0.0.38
+    SLURM_JWT=daemon nohup "$SLURM_SBIN/slurmrestd" -a rest_auth/jwt -s "$plugins" \
       -u slurmrestd "127.0.0.1:$REST_PORT" "$HOSTIP:$REST_PORT" >> "$S/log/slurmrestd.log" 2>&1 < /dev/null &
     echo $! > "$S/run/slurmrestd.pid"
     # with the nodes' jobs, at their weight: slurmrestd 22.05 can spin on a connection it
@@ -274,11 +288,17 @@ slurm_reservation() {
   say "reservation workshop: node ws1 for account workshop"
 }
 
-slurm_user() { # slurm_user USER DEFAULT_ACCOUNT [MORE_ACCOUNT...]
-  local u=$1 def=$2 a
+# slurm_user USER DEFAULT_ACCOUNT [MORE_ACCOUNT...]; $SLURM_ASSOCS, when set, holds the
+# associations there are ("user|account" lines), so that a box of many users asks once
+slurm_user() {
+  local u=$1 def=$2 a have
   for a in "${@:2}"; do
-    sacctmgr -n -P list assoc user="$u" account="$a" format=user 2>/dev/null | grep -qx "$u" \
-      || sacctmgr -i add user "$u" Account="$a" DefaultAccount="$def" >/dev/null
+    if [ -n "${SLURM_ASSOCS+set}" ]; then
+      have=$(grep -Fx -- "$u|$a" <<< "$SLURM_ASSOCS" || true)
+    else
+      have=$(sacctmgr -n -P list assoc user="$u" account="$a" format=user 2>/dev/null | grep -x -- "$u" || true)
+    fi
+    [ -n "$have" ] || sacctmgr -i add user "$u" Account="$a" DefaultAccount="$def" >/dev/null
   done
 }
 
