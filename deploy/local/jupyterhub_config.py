@@ -28,6 +28,14 @@ if internal_ssl:
     c.JupyterHub.internal_certs_location = str(hub_dir / "internal-ssl")
     c.JupyterHub.trusted_alt_names = ["DNS:slurmctl", f"IP:{hub_ip}"]
 
+# the Slurm release the box runs (deploy/local/lib/slurmrelease.sh): one that is not the
+# host's own has its commands in a directory of their own, as /opt/slurm/bin at a site
+slurm_release = dict(
+    line.split("=", 1) for line in (box / "slurm/release.env").read_text().splitlines()
+    if "=" in line) if (box / "slurm/release.env").exists() else {}
+slurm_bin_dir = slurm_release.get("FUNICULAR_SLURM_BIN_DIR", "")
+c.FunicularSpawner.slurm_bin_dir = slurm_bin_dir
+
 c.JupyterHub.bind_url = f"http://127.0.0.1:{port}"
 # the hub listens on the bridge: notebook jobs on the nodes report to it there
 c.JupyterHub.hub_bind_url = f"{scheme}://{hub_ip}:{api_port}"
@@ -187,6 +195,7 @@ c.JupyterHub.services.append({
                 "--slurm-backend",
                 "rest" if os.environ.get("FUNICULAR_SLURM_BACKEND") == "rest" else "cli",
                 "--slurm-timeout", os.environ.get("FUNICULAR_SLURM_TIMEOUT", "30"),
+                "--squeue", f"{slurm_bin_dir}/squeue" if slurm_bin_dir else "squeue",
                 "--slurmrestd-url", "http://127.0.0.1:6820",
                 "--slurmrestd-jwt-key", str(box / "slurm/state/jwt_hs256.key")]})
 c.JupyterHub.load_roles.extend([
