@@ -33,6 +33,9 @@ class JobSite:
     scratch: dict | None = None  # the spawner's volatile_scratch
     backend: str = "rest"
     slurmrestd_url: str | None = None  # as the notebook's node reaches it
+    # backend "cli": the directory of the Slurm commands inside the container (a site's
+    # own bound in, of the cluster's release); None: the image's PATH
+    slurm_bin_dir: str | None = None
     unicore_url: str | None = None
     pmi: str = "pmix"  # srun --mpi= for MPI jobs
     jobs_dir: str = "funicular-jobs"  # each job's directory, under the home
@@ -50,6 +53,8 @@ class JobSite:
         if self.backend not in BACKENDS:
             raise SpecError("backend", f"{self.backend!r} is not one of {', '.join(BACKENDS)}")
         v.name("pmi", self.pmi)
+        if self.slurm_bin_dir is not None:
+            v.path("slurm_bin_dir", self.slurm_bin_dir)
         rel = self.jobs_dir
         if not rel or rel.startswith("/") or ".." in rel.split("/"):
             raise SpecError("jobs_dir", f"{rel!r} must be a relative path inside the home")

@@ -5,7 +5,9 @@ that picks its implementation.
 jobs backends and the workshop service call; ``SlurmCLI`` (the Slurm commands, run as
 the user through ``become``) and ``SlurmREST`` (slurmrestd with JWTs) implement it, and
 ``tests/unit/core/slurm/test_backend.py`` checks that both follow it to the signature.
-``make_backend`` turns ``SlurmSettings`` (the admin's choice) into one of them.
+``make_backend`` turns ``SlurmSettings`` (the admin's choice) into one of them;
+``check_rest`` asks a slurmrestd at start which API version it will be spoken to in
+(``versions``), so that a release Funicular cannot speak with stops the hub early.
 
 The contract, for every method unless its docstring says otherwise:
 
@@ -178,3 +180,19 @@ def make_backend(settings: SlurmSettings) -> SlurmBackend:
                          "slurmrestd_token_file")
     return SlurmREST(settings.slurmrestd_url, tokens, timeout=settings.timeout,
                      service_user=settings.service_user, identity=settings.identity)
+
+
+async def check_rest(target: "SlurmSettings | SlurmBackend") -> str:
+    """For the hub at start with ``slurm_backend='rest'``: ask the slurmrestd that the
+    settings name (or that this REST backend talks to, which then keeps the answer)
+    which API versions it serves, within the settings' ``timeout``, and return the
+    one Funicular will speak ("v0.0.38" on Slurm 22.05, "v0.0.42" on 24.11).
+    SlurmError, in words, when it cannot be reached, refuses the token, or serves no
+    version Funicular speaks; ValueError for settings ``make_backend`` refuses, and
+    for anything that is not the REST backend's."""
+    from .rest import SlurmREST
+
+    backend = make_backend(target) if isinstance(target, SlurmSettings) else target
+    if not isinstance(backend, SlurmREST):
+        raise ValueError("check_rest is for slurm_backend='rest'")
+    return (await backend.api()).slurm

@@ -4,10 +4,20 @@
 Submissions and cancellations run as the job's owner (through ``become``), so
 Slurm itself enforces who may do what; status queries run as the caller and ask
 for many jobs in one call.
+
+Job records come from ``squeue --json`` in every release (``jobjson`` reads 22.05's
+shapes and later ones). The nodes and reservations come from ``scontrol --json show``
+where the release has it in a dialect Funicular reads (23.11 to 24.11, asked once with
+``scontrol --version``), and from ``scontrol show --oneliner`` text elsewhere (22.05
+has no ``scontrol --json``). Partitions stay text in every release: the data parsers'
+JSON leaves out a partition's Default and Hidden options. Status polls (``query``),
+accounting (``sacct``) and associations (``sacctmgr``) read text without any
+user-settable field, which every release prints alike.
 """
 
 import asyncio
 import re
+import time
 from collections.abc import Iterable
 
 from .. import proc
@@ -16,7 +26,7 @@ from ..batchjob import BatchJob
 from ..become import as_user
 from ..errors import SlurmError
 from ..identity import DEFAULT, Policy
-from . import jobjson, jobtext
+from . import jobjson, jobtext, shapes, versions
 from .argv import job_id_arg, sbatch_argv, scancel_argv
 from .cluster import (
     Association,
@@ -48,6 +58,7 @@ class SlurmCLI:
         self.sacctmgr = sacctmgr
         self.timeout = timeout
         self.identity = identity
+        self._release: tuple[int, int, int] | None = None  # scontrol --version's, once known
 
     async def _run(self, argv: list[str], env: dict[str, str] | None = None) -> proc.Result:
         """A Slurm command within ``timeout``; a slurmctld that does not answer is a
@@ -174,6 +185,29 @@ class SlurmCLI:
         j = jobjson.record(await self._jobs([job_id]), job_id)
         return jobjson.queued_job(j) if j else None
 
+    async def release(self) -> tuple[int, int, int] | None:
+        """The Slurm release of the commands (``scontrol --version``: "slurm 22.05.8",
+        "slurm-wlm 24.11.5"), asked once; None while it cannot be told."""
+        if self._release is None:
+            try:
+                res = await self._run([self.scontrol, "--version"])
+            except SlurmError:
+                return None
+            self._release = versions.parse_release(res.stdout) if res.returncode == 0 \
+                else None
+        return self._release
+
+    async def _show_json(self, kind: str, key: str) -> tuple[list[dict], shapes.Shapes] | None:
+        """``scontrol --json show node|reservation``: the records and their shapes,
+        where the release writes a dialect Funicular reads; None: read the text."""
+        if versions.command_parser(await self.release()) is None:
+            return None
+        res = await self._run([self.scontrol, "--json", "show", kind])
+        if res.returncode != 0:
+            raise SlurmError(f"scontrol --json show {kind} failed (exit {res.returncode}): "
+                             f"{res.stderr.strip()}")
+        return shapes.command_records(res.stdout, key)
+
     async def _show(self, kind: str) -> list[dict[str, str]]:
         """``scontrol show partition|node|reservation``: one dict per object (text:
         only administrators set the free-form fields of these)."""
@@ -189,9 +223,18 @@ class SlurmCLI:
         return [Partition.from_scontrol(d) for d in await self._show("partition")]
 
     async def nodes(self) -> list[Node]:
+        found = await self._show_json("node", "nodes")
+        if found is not None:
+            records, dialect = found
+            return [dialect.node(n) for n in records]
         return [Node.from_scontrol(d) for d in await self._show("node")]
 
     async def reservations(self) -> list[Reservation]:
+        found = await self._show_json("reservation", "reservations")
+        if found is not None:
+            records, dialect = found
+            now = time.time()
+            return [dialect.reservation(r, now) for r in records]
         return [Reservation.from_scontrol(d) for d in await self._show("reservation")]
 
     async def associations(self) -> list[Association]:

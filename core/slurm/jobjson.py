@@ -77,11 +77,13 @@ def queued_job(j: dict) -> QueuedJob:
 
 
 def exit_code(value) -> str:
-    """sacct's RC:SIGNAL from a wait status (22.05) or an exit-code record (23.02+)."""
+    """sacct's RC:SIGNAL from a wait status (22.05's jobs) or an exit-code record
+    (slurmdbd's jobs in 22.05, whose signal is ``signal_id``; every job in 23.02+,
+    whose numbers are ``{"set", "number"}`` and signal ``id``)."""
     if isinstance(value, dict):
         rc = number(value.get("return_code"))
-        sig = number((value.get("signal") or {}).get("id")) \
-            if isinstance(value.get("signal"), dict) else None
+        signal = value.get("signal") if isinstance(value.get("signal"), dict) else {}
+        sig = number(signal.get("id", signal.get("signal_id")))
         return f"{rc or 0}:{sig or 0}"
     code = number(value)
     return f"{(code >> 8) & 0xFF}:{code & 0x7F}" if code is not None else ""

@@ -43,6 +43,26 @@ def use_box_slurm() -> str:
 use_box_slurm()
 
 
+def rest_version() -> str:
+    """The OpenAPI version Funicular speaks to the box's slurmrestd: the newest of its
+    release's (core/slurm/versions.py reads it from the server itself)."""
+    return {"24.11": "v0.0.42"}.get(use_box_slurm(), "v0.0.38")
+
+
+def slurm(name: str) -> str:
+    """A Slurm command by its full path, of the release the box runs: sudo's secure_path
+    would find the host's own."""
+    return shutil.which(name) or name
+
+
+def box_slurm_cli(**kw):
+    """SlurmCLI on the box's release: the backend runs its commands with a fixed PATH,
+    as the hub does (slurm_bin_dir is how a site names its own)."""
+    from funicular.core.slurm import SlurmCLI
+    names = ("sbatch", "squeue", "scancel", "scontrol", "sacct", "sacctmgr")
+    return SlurmCLI(**{n: slurm(n) for n in names}, **kw)
+
+
 def run(*argv, check=True, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([str(a) for a in argv], check=check, capture_output=True, text=True,
                           timeout=kw.pop("timeout", 60), **kw)
@@ -269,8 +289,9 @@ class Hub:
         home = run("getent", "passwd", user).stdout.split(":")[5]
         env_file = f"{home}/{STATE_DIR}/default/env"
         url = f"http://{state['host']}:{state['port']}"
-        return run("sudo", "-n", "-u", user, "srun", f"--jobid={state['job_id']}", "--overlap",
-                   "-N1", "-n1", str(BOX / "libexec/ch-run-job.sh"), "ch-run",  # private storage
+        return run("sudo", "-n", "-u", user, slurm("srun"), f"--jobid={state['job_id']}",
+                   "--overlap", "-N1", "-n1",
+                   str(BOX / "libexec/ch-run-job.sh"), "ch-run",  # private storage
                    "--home", "--set-env", f"--cd={cwd or home}",
                    str(BOX / "images/notebook"), "--", "python3", "-c", _IN_SERVER, env_file,
                    url, *argv, check=False, timeout=timeout, cwd="/tmp")

@@ -7,7 +7,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from funicular.core.containers import ContainerLaunch, Scratch, get_runtime
 from funicular.core.images import check, collect, read_annotations
 
-from .harness import BOX, REPO, run
+from .harness import BOX, REPO, run, slurm
 
 MPI_IMAGE = BOX / "images/mpi"
 
@@ -22,7 +22,7 @@ def mpi_image(cluster):
 
 def srun_as(user, *argv, env=None, nodes=1, extra=()):
     return run("sudo", "-n", "-u", user, "--preserve-env=PIP_INDEX_URL,VIRTUAL_ENV,FOO",
-               "srun", "-p", "mc", f"-N{nodes}", "--ntasks-per-node=1", "-t", "2",
+               slurm("srun"), "-p", "mc", f"-N{nodes}", "--ntasks-per-node=1", "-t", "2",
                "--mem=512", *extra, *argv, check=False, timeout=180, env=env, cwd="/tmp")
 
 

@@ -73,7 +73,7 @@ def test_advanced_form_starts_exactly_what_was_asked(hub):
     hub.wait_ready("alice", "custom")
     job_id = hub.server("alice", "custom")["state"]["job_id"]
     out = run("squeue", "-h", "-j", job_id, "-o", "%P|%a|%C|%m|%l|%b|%N").stdout.strip()
-    assert out == "gpu|workshop|3|2G|45:00|gres:gpu:1|gpu1"
+    assert out.replace("gres/", "gres:") == "gpu|workshop|3|2G|45:00|gres:gpu:1|gpu1"
     info = hub.server_get("alice", "funicular/api/info", name="custom").json()
     assert info["cuda_visible_devices"] in ("0", "1")
 

@@ -8,7 +8,7 @@ must fail while alice's server keeps running untouched.
 import pytest
 import requests
 
-from .harness import env_path, job_state, run, xsrf_headers
+from .harness import env_path, job_state, run, slurm, xsrf_headers
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_on_the_cluster_as_unix_user_bob(hub, two_servers):
     servers, s = two_servers
     alice_job = servers["alice"]["state"]["job_id"]
     as_bob = ("sudo", "-n", "-u", "bob", "--")
-    r = run(*as_bob, "scancel", alice_job, check=False)
+    r = run(*as_bob, slurm("scancel"), alice_job, check=False)
     assert r.returncode != 0 and "Access/permission denied" in r.stderr
     # alice's server token and job log live in a private directory
     for path in (env_path("alice"), env_path("alice").parent):

@@ -2,7 +2,7 @@
 
 import time
 
-from .harness import job_state, notebook_jobs, run, wait_for
+from .harness import job_state, notebook_jobs, run, slurm, wait_for
 
 
 def _stopped(hub, user, name=""):
@@ -99,10 +99,10 @@ def test_idle_culler_stops_idle_servers_and_frees_the_allocation(hub):
 def test_orphaned_job_is_cancelled_at_startup(hub):
     """A job with this hub's marker that no server knows (a crash between sbatch and
     saving the job id) is cancelled when the hub comes back."""
-    orphan = run("sudo", "-n", "-u", "alice", "sbatch", "--parsable", "-p", "mc",
+    orphan = run("sudo", "-n", "-u", "alice", slurm("sbatch"), "--parsable", "-p", "mc",
                  "-J", "funitest-default", "--comment=funicular funitest alice/",
                  "-o", "/dev/null", "--wrap", "sleep 600").stdout.strip()
-    foreign = run("sudo", "-n", "-u", "alice", "sbatch", "--parsable", "-p", "mc",
+    foreign = run("sudo", "-n", "-u", "alice", slurm("sbatch"), "--parsable", "-p", "mc",
                   "-J", "funitest-default", "--comment=funicular other-hub alice/",
                   "-o", "/dev/null", "--wrap", "sleep 600").stdout.strip()
     try:

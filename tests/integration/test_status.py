@@ -5,9 +5,9 @@ import os
 import signal
 import time
 
-from funicular.core.slurm import JobStatusCache, SlurmCLI
+from funicular.core.slurm import JobStatusCache
 
-from .harness import REPO, job_state, run, slurmctld_pid, wait_for
+from .harness import REPO, box_slurm_cli, job_state, run, slurmctld_pid, wait_for
 
 
 def test_many_callers_share_one_squeue(cluster):
@@ -15,7 +15,7 @@ def test_many_callers_share_one_squeue(cluster):
            .stdout.strip() for _ in range(3)]
     try:
         async def scenario():
-            cache = JobStatusCache(SlurmCLI(become="none"), interval=600)
+            cache = JobStatusCache(box_slurm_cli(become="none"), interval=600)
             for j in ids:
                 cache.watch(j)
             infos = await asyncio.gather(*(cache.get(j, max_age=30) for j in ids * 20))
@@ -36,7 +36,7 @@ def test_unknown_and_finished_jobs(cluster):
     wait_for(lambda: job_state(done) == "COMPLETED", 30, "the job to finish")
 
     async def scenario():
-        cache = JobStatusCache(SlurmCLI(become="none"))
+        cache = JobStatusCache(box_slurm_cli(become="none"))
         return await cache.get(done, max_age=0), await cache.get("999999", max_age=0)
     finished, unknown = asyncio.run(scenario())
     assert finished.state == "COMPLETED" and not finished.active
@@ -70,7 +70,7 @@ def test_controller_down_for_30s_loses_no_server(hub):
 def test_a_job_submitted_after_the_last_query_is_not_reported_gone(cluster):
     """The cache was just filled; a new job must be looked up, not taken as finished."""
     async def scenario():
-        cache = JobStatusCache(SlurmCLI(become="none"), interval=600)
+        cache = JobStatusCache(box_slurm_cli(become="none"), interval=600)
         old = run("sbatch", "--parsable", "-p", "mc", "-o", "/dev/null", "--wrap", "sleep 60")
         await cache.get(old.stdout.strip(), max_age=600)
         new = run("sbatch", "--parsable", "-p", "mc", "-o", "/dev/null", "--wrap", "sleep 60")
@@ -85,7 +85,7 @@ def test_a_job_submitted_after_the_last_query_is_not_reported_gone(cluster):
 def test_a_query_in_flight_does_not_hide_a_new_job(cluster):
     """A caller that joins a query started before its job existed still finds the job."""
     async def scenario():
-        cache = JobStatusCache(SlurmCLI(become="none"), interval=600)
+        cache = JobStatusCache(box_slurm_cli(become="none"), interval=600)
         old = run("sbatch", "--parsable", "-p", "mc", "-o", "/dev/null", "--wrap", "sleep 60")
         cache.watch(old.stdout.strip())
         in_flight = asyncio.ensure_future(cache.refresh())  # asks about `old` only
