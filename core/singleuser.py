@@ -10,6 +10,13 @@ proxy at once. The secret
 environment is read from the per-server env file each time it reports: a hub
 that restarted while this job was queued rewrites that file with a fresh token,
 and the next report succeeds with it.
+
+Which server runs is the hub's ``Spawner.cmd`` (spawner/notebookjob.py builds the
+argv): ``jupyterhub-singleuser`` runs in this process on the reported socket, as
+above; with ``--exec``, the words after ``--`` are another command (a wrapper, a
+server in another environment), exec'd in place of this process once the report is
+done, which binds the reported address itself from JUPYTERHUB_SERVICE_URL (the port
+is free for that moment: the hub's listener proof refuses another process on it).
 """
 
 import argparse
@@ -108,14 +115,28 @@ def log(msg: str) -> None:
     print(f"[funicular-singleuser] {msg}", file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="funicular-singleuser")
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Our options, and the words after the first ``--`` exactly as given (a later
+    ``--`` is the server's or the wrapper's own)."""
+    p = argparse.ArgumentParser(prog="funicular-singleuser",
+                                usage="%(prog)s --env-file=FILE [options] [--exec] -- ...")
     p.add_argument("--env-file", required=True,
                    help="the server's env file, relative to $HOME or absolute")
     p.add_argument("--report-timeout", type=float, default=3600,
                    help="give up (and end the job) when the hub cannot be told for this long")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="passed to jupyterhub-singleuser")
-    ns = p.parse_args(argv)
+    p.add_argument("--exec", action="store_true", dest="exec_command",
+                   help="the words after -- are a command to exec once reported, not "
+                        "arguments of jupyterhub-singleuser in this process")
+    ours, rest = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv \
+        else (argv, [])
+    ns = p.parse_args(ours)
+    if ns.exec_command and not rest:
+        p.error("--exec needs a command after --")
+    return ns, rest
+
+
+def main(argv: list[str] | None = None) -> None:
+    ns, words = parse_args(sys.argv[1:] if argv is None else argv)
     path = ns.env_file if ns.env_file.startswith("/") else \
         os.path.join(os.environ.get("HOME", "/"), ns.env_file)
 
@@ -151,8 +172,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ[HUB_SERVICE_URL] = f"{scheme}://{addr}:{port}{prefix}"
     os.environ[LISTENING_REPORT] = f"{addr}:{port}"
     log(f"serving on {addr}:{port}")
-    args = [a for a in ns.args if a != "--"]
-    run_server(sock, args)
+    if ns.exec_command:
+        exec_server(sock, words)
+    else:
+        run_server(sock, words)
 
 
 def run_server(sock: socket.socket, args: list[str]) -> None:
@@ -162,6 +185,19 @@ def run_server(sock: socket.socket, args: list[str]) -> None:
 
     sys.argv = ["jupyterhub-singleuser", *args]
     sys.exit(singleuser_main())
+
+
+def exec_server(sock: socket.socket, argv: list[str]) -> None:
+    """The admin's command in place of this process (argv, no shell), with this
+    process's environment: the secrets read above and JUPYTERHUB_SERVICE_URL, the
+    reported address it serves on. It cannot take the socket, so that is closed first."""
+    sock.close()
+    log(f"running {argv[0]}")
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as e:
+        log(f"cannot run {argv[0]}: {e}")
+        raise SystemExit(127) from None
 
 
 def report_listening(env: dict[str, str]) -> int:

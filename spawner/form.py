@@ -1,8 +1,9 @@
 """The spawn form ("job setup page"), rendered from the profiles and a cluster snapshot.
 
 Two panes switched by a radio pair with CSS only (no script needed): admin
-profiles, and an advanced pane with every resource the user may set. The
-browser-side min/max are hints; ``options.resolve`` is what enforces.
+profiles (``profiles``, or a ``profile_list``'s: listedform.py), and an advanced pane
+with every resource the user may set. The browser-side min/max are hints;
+``options.resolve`` is what enforces.
 """
 
 import datetime
@@ -11,8 +12,9 @@ from html import escape
 from funicular.core.images.catalog import CatalogImage
 from funicular.core.slurm.cluster import ClusterSnapshot
 
+from .listedform import Entry, pane
 from .options import Limits, unusable_reason
-from .profiles import Profile
+from .profiles import Profile, hours
 
 _STYLE = """<style>
 #funicular-form .funicular-pane{display:none;margin-top:1em}
@@ -22,23 +24,8 @@ _STYLE = """<style>
  border-radius:4px;margin-bottom:.4em}
 #funicular-form .funicular-profile.disabled{opacity:.55}
 #funicular-form small{color:#555}
+#funicular-form .funicular-option{margin:.4em 0 0 1.6em}
 </style>"""
-
-
-def _hours(minutes: int | None) -> str:
-    if minutes is None:
-        return "no limit"
-    return f"{minutes // 60} h" if minutes % 60 == 0 and minutes >= 60 else f"{minutes} min"
-
-
-def _describe(p: Profile) -> str:
-    r = p.resources
-    parts = [f"partition {r.partition}", f"{r.nodes} node(s)" if r.nodes > 1 else "",
-             f"{r.cpus} CPU(s)", f"{r.memory_mb} MB" if r.memory_mb else "",
-             f"{r.gpus} GPU(s)" if r.gpus else "", _hours(r.minutes),
-             f"account {r.account}" if r.account else "",
-             f"reservation {r.reservation}" if r.reservation else "", f"image {p.image}"]
-    return " · ".join(x for x in parts if x)
 
 
 def _select(name: str, label: str, options: list[tuple[str, str]], selected: str = "") -> str:
@@ -59,7 +46,12 @@ def _number(name: str, label: str, value, lo: int, hi: int | None) -> str:
 
 def render(*, user: str, profiles: dict[str, Profile], images: dict[str, CatalogImage],
            snapshot: ClusterSnapshot | None, stale_reason: str | None, advanced: bool,
-           partitions: list[str], limits: dict[str, Limits]) -> str:
+           partitions: list[str], limits: dict[str, Limits], listed: list[Entry] | None = None,
+           listed_error: str | None = None) -> str:
+    """``listed``: a profile_list's entries, shown instead of ``profiles`` (which then
+    holds their default jobs, for the advanced pane's starting values);
+    ``listed_error``: why the profile_list cannot be offered (a callable's broken
+    result), shown instead of any profile."""
     out = [_STYLE, '<div id="funicular-form">']
     if snapshot is None:
         out.append('<div class="alert alert-warning funicular-stale">The Slurm controller '
@@ -85,8 +77,13 @@ def render(*, user: str, profiles: dict[str, Profile], images: dict[str, Catalog
 
     # profiles pane
     out.append('<div class="funicular-pane funicular-pane-profile">')
+    if listed_error is not None:
+        out.append('<div class="alert alert-danger funicular-profile-error">The profiles '
+                   f"cannot be offered: {escape(listed_error)}</div>")
+    elif listed is not None:
+        out.append(pane(listed, user=user, snapshot=snapshot))
     checked = False
-    for p in profiles.values():
+    for p in profiles.values() if listed is None and listed_error is None else ():
         reason = unusable_reason(p, user, snapshot) if snapshot else None
         attrs = " disabled" if reason else ""
         if not reason and not checked:
@@ -95,7 +92,7 @@ def render(*, user: str, profiles: dict[str, Profile], images: dict[str, Catalog
         out.append(f'<label class="funicular-profile{" disabled" if reason else ""}">'
                    f'<input type="radio" name="profile" value="{escape(p.name)}"{attrs}> '
                    f"<strong>{escape(p.display_name)}</strong><br>"
-                   f"<small>{escape(_describe(p))}</small>{note}</label>")
+                   f"<small>{escape(p.summary)}</small>{note}</label>")
     out.append("</div>")
 
     if advanced:
@@ -112,7 +109,7 @@ def render(*, user: str, profiles: dict[str, Profile], images: dict[str, Catalog
 def _advanced(user, profiles, images, snapshot, partitions, limits) -> str:
     offered = [p for p in snapshot.partitions.values()
                if not p.hidden and p.up and (not partitions or p.name in partitions)]
-    base = next(iter(profiles.values())).resources
+    base = next(iter(profiles.values())).resources if profiles else None
     rows, part_opts = [], []
     caps = {"cpus": 0, "memory_mb": 0, "gpus": 0, "minutes": 0, "nodes": 0}
     for p in offered:
@@ -121,8 +118,8 @@ def _advanced(user, profiles, images, snapshot, partitions, limits) -> str:
         gpus = f"{s.gpus_free}/{s.gpus_total}" if s.gpus_total else "none"
         rows.append(f"<tr><td>{escape(p.name)}</td><td>{s.nodes_idle}/{s.nodes_total}</td>"
                     f"<td>{s.cpus_free}/{s.cpus_total}</td><td>{gpus}</td>"
-                    f"<td>{_hours(_min(lim.max_minutes, p.max_minutes))}</td></tr>")
-        longest = _hours(_min(lim.max_minutes, p.max_minutes))
+                    f"<td>{hours(_min(lim.max_minutes, p.max_minutes))}</td></tr>")
+        longest = hours(_min(lim.max_minutes, p.max_minutes))
         part_opts.append((p.name, f"{p.name} ({s.nodes_idle}/{s.nodes_total} nodes idle, "
                                   f"GPUs: {gpus}, up to {longest})"))
         for key, value in (("cpus", _min(lim.max_cpus, s.max_cpus_per_node)),
@@ -137,17 +134,21 @@ def _advanced(user, profiles, images, snapshot, partitions, limits) -> str:
     accounts = [("", "your default account")] + [(a, a) for a in snapshot.accounts_of(user)]
     resv = [("", "none")] + [(r.name, f"{r.name} (until {r.end})")
                              for r in snapshot.reservations_for(user)]
+    start = {"partition": "", "account": None, "nodes": 1, "cpus": 1, "memory_mb": None,
+             "gpus": 0, "minutes": 60, "reservation": None}  # when no profile says
+    if base is not None:
+        start = {key: getattr(base, key) for key in start}
     return "".join([
         table,
-        _select("partition", "Partition", part_opts, base.partition),
-        _select("account", "Slurm account", accounts, base.account or ""),
-        _number("nodes", "Nodes", base.nodes, 1, caps["nodes"] or None),
-        _number("cpus", "CPUs per node", base.cpus, 1, caps["cpus"] or None),
-        _number("memory_mb", "Memory per node (MB)", base.memory_mb or 1024, 1,
+        _select("partition", "Partition", part_opts, start["partition"]),
+        _select("account", "Slurm account", accounts, start["account"] or ""),
+        _number("nodes", "Nodes", start["nodes"], 1, caps["nodes"] or None),
+        _number("cpus", "CPUs per node", start["cpus"], 1, caps["cpus"] or None),
+        _number("memory_mb", "Memory per node (MB)", start["memory_mb"] or 1024, 1,
                 caps["memory_mb"] or None),
-        _number("gpus", "GPUs per node", base.gpus, 0, caps["gpus"]),
-        _number("minutes", "Walltime (minutes)", base.minutes, 1, caps["minutes"] or None),
-        _select("reservation", "Reservation", resv, base.reservation or ""),
+        _number("gpus", "GPUs per node", start["gpus"], 0, caps["gpus"]),
+        _number("minutes", "Walltime (minutes)", start["minutes"], 1, caps["minutes"] or None),
+        _select("reservation", "Reservation", resv, start["reservation"] or ""),
         _select("image", "Image", [(name, _image_text(img)) for name, img in images.items()]),
     ])
 

@@ -1,13 +1,16 @@
 """The notebook server's batch job: ``funicular-singleuser`` in the chosen image,
-launched by the same recipe as every follow-on job (funicular.core.jobs.launch), so
-the notebook gets the home, working directory and paths its jobs get."""
+running the admin's ``Spawner.cmd``, launched by the same recipe as every follow-on
+job (funicular.core.jobs.launch), so the notebook gets the home, working directory and
+paths its jobs get."""
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from funicular.core import hubapi
 from funicular.core.batchjob import BatchJob, Resources
+from funicular.core.errors import SpecError
 from funicular.core.hubapi import CONTAINER_ENGINE
 from funicular.core.jobs import JobSite, launch
 from funicular.core.storage import StoreCredentials
@@ -65,14 +68,73 @@ def home_inside(site: JobSite, image: str, engine: str | None, user: str) -> str
     return launch.home_inside(launch.runtime_for(site, img, engine), img, site, user)
 
 
+# JupyterHub's default Spawner.cmd, and the one command funicular-singleuser can run in
+# its own process, on the socket it reported
+SINGLEUSER = "jupyterhub-singleuser"
+DEFAULT_CMD = (SINGLEUSER,)
+
+
+def _words(field: str, words: object, *, command: bool) -> tuple[str, ...]:
+    """An argv list as it may travel: text without control characters or line
+    separators (slurmrestd carries each word in the job's environment)."""
+    if command and words is None:
+        words = []
+    if isinstance(words, str) or not isinstance(words, list | tuple):
+        raise SpecError(field, f"must be a list of words (argv, never a shell string), "
+                        f"got {words!r}")
+    if command and (not words or not isinstance(words[0], str) or not words[0]):
+        raise SpecError(field, "must name a command: e.g. ['jupyterhub-singleuser']")
+    for word in words:
+        if not isinstance(word, str):
+            raise SpecError(field, f"{word!r} is not text")
+        if any(unicodedata.category(c) == "Cc" or c in "\u2028\u2029" for c in word):
+            raise SpecError(field, f"{word!r} holds a control character or line separator")
+    return tuple(words)
+
+
+def server_command(cmd: object, args: object, *, env_file: str,
+                   report_timeout: int) -> tuple[str, ...]:
+    """What the container runs: Funicular's wrapper around the admin's ``Spawner.cmd``
+    with ``get_args()`` appended, as JupyterHub's own spawners run ``cmd + args``.
+
+    ``funicular-singleuser`` always comes first: it binds a free port on the node,
+    reports host and port to the hub, reads the server's secrets from its env file and
+    only then starts the server (core/singleuser.py). How it starts it depends on cmd:
+
+    - ``jupyterhub-singleuser`` as cmd[0] (JupyterHub's default): in its own process,
+      on the very socket it reported, so the port is never free for another user to
+      take; cmd[1:] and args are that server's arguments:
+      ``funicular-singleuser --env-file=E --report-timeout=T -- CMD[1:]... ARGS...``
+      (with the default cmd, the argv Funicular has always built);
+    - any other command (a path, a wrapper script that loads modules, jupyter-labhub):
+      exec'd in its place, cmd then args, with JUPYTERHUB_SERVICE_URL naming the
+      reported address, which jupyterhub-singleuser binds itself:
+      ``funicular-singleuser --env-file=E --report-timeout=T --exec -- CMD... ARGS...``.
+      The port is free from the exec until the server binds it; the hub's listener
+      proof (verify_listener) refuses any other process that takes it meanwhile.
+
+    Argv lists only: a string cmd (JupyterHub allows one) is one word, never split
+    by a shell."""
+    cmd_words = _words("cmd", [cmd] if isinstance(cmd, str) else cmd, command=True)
+    arg_words = _words("args", args, command=False)
+    head = ("funicular-singleuser", f"--env-file={env_file}",
+            f"--report-timeout={report_timeout}")
+    if cmd_words[0] == SINGLEUSER:
+        return (*head, "--", *cmd_words[1:], *arg_words)
+    return (*head, "--exec", "--", *cmd_words, *arg_words)
+
+
 def notebook_job(site: JobSite, *, image: str, engine: str | None, resources: Resources,
                  user: str, paths: ServerPaths, args: tuple[str, ...], name: str,
                  comment: str, report_timeout: int, walltime_warning: int,
-                 extra_sbatch: tuple[str, ...] = ()) -> BatchJob:
+                 extra_sbatch: tuple[str, ...] = (),
+                 cmd: tuple[str, ...] = DEFAULT_CMD) -> BatchJob:
+    """``cmd``: the spawner's ``Spawner.cmd``; ``args``: its ``get_args()`` (see
+    ``server_command`` for how they combine with Funicular's wrapper)."""
     img = launch.site_image(site, image)
     job = launch.containerised(
-        site, img, ("funicular-singleuser", f"--env-file={paths.env}",
-                    f"--report-timeout={report_timeout}", "--", *args),
+        site, img, server_command(cmd, args, env_file=paths.env,
+                                  report_timeout=report_timeout),
         user=user, engine=engine, gpus=resources.gpus > 0,
         env=((CONTAINER_ENGINE, engine or img.runtime or site.runtime),))
     home = site.host_home.rstrip("/")

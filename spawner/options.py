@@ -15,6 +15,7 @@ from funicular.core.errors import SpecError
 from funicular.core.images.compat import Problem, check
 from funicular.core.slurm.cluster import ClusterSnapshot
 
+from .profilelist import OPTION_PREFIX, UNLISTED_SUFFIX
 from .profiles import Profile
 
 INT_KEYS = ("nodes", "cpus", "memory_mb", "gpus", "minutes")
@@ -25,6 +26,8 @@ ADVANCED_KEYS = ("partition", "account", "nodes", "cpus", "memory_mb", "gpus", "
 _INT_MIN = {"nodes": 1, "cpus": 1, "memory_mb": 1, "gpus": 0, "minutes": 1}
 _LABEL = {"nodes": "nodes", "cpus": "CPUs", "memory_mb": "memory (MB)", "gpus": "GPUs",
           "minutes": "walltime (minutes)"}
+# the form's value of a profile option's select that means "the text field instead"
+UNLISTED_PICK = "--unlisted-choice"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ def from_form(formdata: dict[str, list[str]]) -> dict:
     options: dict = {}
     if one("profile"):
         options["profile"] = one("profile")
+        options.update(_profile_options(formdata, one("profile"), one))
     if one("mode") != "advanced":
         return options
     for key in ADVANCED_KEYS:
@@ -92,9 +96,30 @@ def from_form(formdata: dict[str, list[str]]) -> dict:
     return options
 
 
+def _profile_options(formdata: dict, slug: str, one) -> dict:
+    """A profile_list profile's option fields, as kubespawner's form names them
+    ("profile-option-<slug>--<name>", and "...--unlisted-choice" for the text), as
+    user_options ("profile-option-<name>"): the chosen profile's only. The text counts
+    where its select says so (or where there is no select: free text only)."""
+    prefix = f"{OPTION_PREFIX}{slug}--"
+    names = {k[len(prefix):].removesuffix(UNLISTED_SUFFIX) for k in formdata
+             if isinstance(k, str) and k.startswith(prefix)}
+    out = {}
+    for name in sorted(names):
+        select, text = f"{prefix}{name}", f"{prefix}{name}{UNLISTED_SUFFIX}"
+        if select in formdata and one(select) != UNLISTED_PICK:
+            out[f"{OPTION_PREFIX}{name}"] = one(select)
+        elif text in formdata:
+            out[f"{OPTION_PREFIX}{name}{UNLISTED_SUFFIX}"] = one(text)
+    return out
+
+
 def resolve(user_options: object, *, user: str, profiles: dict[str, Profile],
             images: dict[str, str], snapshot: ClusterSnapshot | None, advanced: bool,
-            partitions: list[str], limits: dict[str, Limits]) -> Choice:
+            partitions: list[str], limits: dict[str, Limits], typed: bool = False) -> Choice:
+    """``typed``: the profile holds a user's free text (a profile_list's unlisted
+    choice), so its job is checked as an advanced request is, against the limits and
+    what Slurm reports, not trusted as the admin's own."""
     if not isinstance(user_options, dict):
         raise SpecError("user_options", "must be an object")
     allowed = {"profile", *ADVANCED_KEYS} if advanced else {"profile"}
@@ -116,13 +141,14 @@ def resolve(user_options: object, *, user: str, profiles: dict[str, Profile],
     res = {f.name: getattr(profile.resources, f.name) for f in fields(Resources)}
     res.update({k: val for k, val in overrides.items() if k != "image"})
     image = overrides.get("image", profile.image)
-    if overrides:
+    if overrides or typed:
         if snapshot is None:
             raise SpecError("options", "the cluster's current state is unknown (the Slurm "
                             "controller does not answer), so only the profiles can be used "
                             "right now")
         _check_cluster(res, user=user, snapshot=snapshot, partitions=partitions,
                        limits=limits.get(res["partition"], limits["*"]))
+    if overrides:
         label = (f"custom: {res['partition']}, {res['nodes']} node(s), {res['cpus']} CPU(s), "
                  f"{res['gpus']} GPU(s), {res['minutes']} min")
     else:

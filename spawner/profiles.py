@@ -7,8 +7,18 @@ from funicular.core.batchjob import Resources
 from funicular.core.containers.base import known_runtime
 from funicular.core.errors import SpecError
 
-_KEYS = {"name", "display_name", "partition", "nodes", "cpus", "memory_mb", "gpus", "minutes",
-         "image", "account", "reservation", "qos", "runtime"}
+# what a profile's job is: its resources, its image (a catalog name) and its engine;
+# also the keys of a profile_list's ``server_job`` (profilelist.py)
+JOB_KEYS = ("partition", "nodes", "cpus", "memory_mb", "gpus", "minutes", "image", "account",
+            "reservation", "qos", "runtime")
+_KEYS = {"name", "display_name", *JOB_KEYS}
+
+
+def hours(minutes: int | None) -> str:
+    """A walltime in words: "2 h", "90 min", "no limit"."""
+    if minutes is None:
+        return "no limit"
+    return f"{minutes // 60} h" if minutes % 60 == 0 and minutes >= 60 else f"{minutes} min"
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,17 @@ class Profile:
     resources: Resources
     image: str  # a name from the spawner's image catalog
     runtime: str | None = None  # container engine for this profile; None: the site default
+
+    @property
+    def summary(self) -> str:
+        """What the job gets, in one line of the spawn form."""
+        r = self.resources
+        parts = [f"partition {r.partition}", f"{r.nodes} node(s)" if r.nodes > 1 else "",
+                 f"{r.cpus} CPU(s)", f"{r.memory_mb} MB" if r.memory_mb else "",
+                 f"{r.gpus} GPU(s)" if r.gpus else "", hours(r.minutes),
+                 f"account {r.account}" if r.account else "",
+                 f"reservation {r.reservation}" if r.reservation else "", f"image {self.image}"]
+        return " · ".join(x for x in parts if x)
 
     @classmethod
     def from_config(cls, raw: dict, images: dict[str, str]) -> "Profile":

@@ -5,7 +5,20 @@ Declarations only, and the few values derived from them that several modules nee
 the behaviour lives in the modules named for it.
 """
 
-from traitlets import Any, Bool, Dict, Enum, Float, HasTraits, Integer, List, Unicode, default
+from traitlets import (
+    Any,
+    Bool,
+    Callable,
+    Dict,
+    Enum,
+    Float,
+    HasTraits,
+    Integer,
+    List,
+    Unicode,
+    Union,
+    default,
+)
 
 from funicular.core.become import METHODS
 from funicular.core.containers import Bind
@@ -24,7 +37,36 @@ class SpawnerTraits(HasTraits):
         help="""Spawn profiles users may choose from, first is the default. Each is a dict
         with name, display_name, partition, nodes, cpus, memory_mb, gpus, minutes, image
         (a key of `images`) and optionally account, reservation, qos. Every value is
-        validated when the hub starts.""",
+        validated when the hub starts. Leave it unset when profile_list is used (the
+        hub refuses to start with both).""",
+    ).tag(config=True)
+
+    profile_list = Union(
+        [List(Dict()), Dict(), Callable()], default_value=[],
+        help="""Profiles in KubeSpawner's form, instead of `profiles` (which must then be
+        left unset): a list of {"display_name", "slug" (made from display_name when
+        missing), "description", "default": True for the preselected one (else the
+        first), "funicular_override": {setting: value} set on the spawner for a server
+        of this profile ("kubespawner_override" is read alike, for FunicularSpawner
+        settings only), "profile_options": {name: {"display_name", "choices": {key:
+        {"display_name", "default", "funicular_override"}}, "unlisted_choice":
+        {"enabled", "display_name", "display_name_in_choices", "validation_regex",
+        "validation_message", "funicular_override" with "{value}" where the user's
+        text goes}}}}, a dict of them by slug, or a callable (spawner) -> such a list,
+        which may be async. The job's resources and image are the `server_job` setting:
+        override it, e.g. {"server_job": {"partition": "gpu", "gpus": 1}}. A value that
+        is a callable is called with the spawner; a dict merges into a dict setting.
+        Checked whole when the hub starts (a callable's result when it is called);
+        users choose with user_options {"profile": slug, "profile-option-NAME": key}
+        or {"profile-option-NAME--unlisted-choice": text}.""",
+    ).tag(config=True)
+
+    server_job = Dict(
+        {"partition": "mc", "cpus": 1, "memory_mb": 1024, "minutes": 60, "image": "notebook"},
+        help="""With profile_list: what a notebook server's Slurm job asks for before a
+        profile's overrides merge into it: partition, nodes, cpus, memory_mb, gpus,
+        minutes, image (a key of `images`), and optionally account, reservation, qos,
+        runtime (the keys of a `profiles` entry). Unused with `profiles`.""",
     ).tag(config=True)
 
     workshops = Dict(
@@ -195,12 +237,21 @@ class SpawnerTraits(HasTraits):
         munge in the image). 'cli': sbatch/squeue/scancel inside the container (the
         image needs the Slurm client, and the node's munge socket and slurm.conf bound
         in). 'unicore': the site's UNICORE server (jobs_unicore_url) through pyunicore,
-        with the same token (a UNICORE server set up for JWT delegation).""",
+        with the credential c.FunicularUnicore names (a JWT the hub signs as
+        pyunicore's JWTToken does, or the user's OIDC access token).""",
     ).tag(config=True)
 
     jobs_slurmrestd_url = Unicode(
         "", help="""slurmrestd's URL as the compute nodes reach it, for follow-on jobs;
         empty: slurmrestd_url.""",
+    ).tag(config=True)
+
+    jobs_slurm_bin_dir = Unicode(
+        "", help="""For jobs_backend='cli': the directory of the Slurm commands inside
+        the container, when the image's own client is not of the cluster's release
+        (Slurm's clients talk to controllers of their own release and the two before)
+        and the site binds its own in (container_binds), e.g. /opt/slurm/bin. Empty:
+        the image's PATH.""",
     ).tag(config=True)
 
     jobs_unicore_url = Unicode(

@@ -106,6 +106,24 @@ def test_from_form():
         options.from_form({"mode": ["advanced"], "cpus": ["4; rm -rf /"]})
 
 
+def test_from_form_takes_the_chosen_profile_list_profiles_options():
+    form = {"profile": ["gpu"], "mode": ["profile"],
+            "profile-option-gpu--image": ["torch"],
+            "profile-option-cpu--image": ["notebook"],  # another profile's: not chosen
+            "profile-option-gpu--n": [options.UNLISTED_PICK],
+            "profile-option-gpu--n--unlisted-choice": [" 7 "],
+            "profile-option-gpu--tag": ["v2"],  # a choice: its text field is ignored
+            "profile-option-gpu--tag--unlisted-choice": ["v9"],
+            "profile-option-gpu--repo--unlisted-choice": ["course"]}  # text only
+    assert options.from_form(form) == {
+        "profile": "gpu", "profile-option-image": "torch",
+        "profile-option-n--unlisted-choice": "7", "profile-option-tag": "v2",
+        "profile-option-repo--unlisted-choice": "course"}
+    # a hub with `profiles` has no such options: refused like any unknown key
+    with pytest.raises(SpecError, match=r"unknown option\(s\) \['profile-option-image'\]"):
+        resolve({"profile": "gpu-1", "profile-option-image": "torch"})
+
+
 # ---------------------------------------------------------------- fuzzing
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 hostile = st.sampled_from([
