@@ -47,8 +47,11 @@ JOB_DIR = "FUNICULAR_JOB_DIR"  # a follow-on job's directory, as the container s
 ROUTE_ADDRESS = "/funicular/address"  # POST {host, port[, job_id]}: where the server is
 ROUTE_LISTENING = "/funicular/listening"  # POST {host, port[, job_id]}: it accepts now
 ROUTE_SLURM_TOKEN = "/funicular/slurm-token"  # POST {}: a short-lived slurmrestd token
+# POST {}: the user's UNICORE credential -> {"token", "expires", "kind": "jwt" | "oidc"}
+ROUTE_UNICORE_TOKEN = "/funicular/unicore-token"
 ROUTE_MATERIAL_RESET = "/funicular/material/reset"  # POST {}: course material afresh
-HUB_ROUTES = (ROUTE_ADDRESS, ROUTE_LISTENING, ROUTE_SLURM_TOKEN, ROUTE_MATERIAL_RESET)
+HUB_ROUTES = (ROUTE_ADDRESS, ROUTE_LISTENING, ROUTE_SLURM_TOKEN, ROUTE_UNICORE_TOKEN,
+              ROUTE_MATERIAL_RESET)
 
 # --- routes of the server extension, relative to the server's base URL
 SERVER_API = "funicular/api"

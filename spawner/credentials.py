@@ -1,9 +1,12 @@
-"""Each user's object-store credentials, handed to their notebook server.
+"""Each user's object-store credentials, handed to their notebook server; and
+``private_bytes``, a secret file of the hub's read only if no one else may read it.
 
 From the admin's config: the store's endpoints plus either a keys file (one
 ``user<TAB>key`` line per hub user, readable by the hub's account alone) or a hook
 that asks the site's secret store. They reach the server in its 0600 env file and
-nowhere else: not argv, not the batch script, not the hub's log.
+nowhere else: not argv, not the batch script, not the hub's log. (A user's UNICORE
+credential is not handed over in the env file: it is short-lived, so the server asks
+the hub for a fresh one, see unicorecreds.py.)
 """
 
 import os
@@ -16,6 +19,16 @@ from funicular.core.storage import StoreCredentials
 
 class StorageConfigError(RuntimeError):
     pass
+
+
+def private_bytes(path: str, error: type[Exception]) -> bytes:
+    """A secret file's content; ``error`` if others than its owner may read it (checked
+    on the open file, so the file read is the file checked)."""
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise error(f"{path} is readable by others than its owner: refused "
+                        "(chmod 600 it)")
+        return f.read()
 
 
 def read_keys(path: str, user: str) -> str | None:

@@ -1,5 +1,5 @@
-"""Hub API for notebook jobs: where the server listens, Slurm tokens for its jobs, and
-a reset of a workshop's course material.
+"""Hub API for notebook jobs: where the server listens, Slurm and UNICORE credentials
+for its jobs, and a reset of a workshop's course material.
 
 Unlike batchspawner's callback, which sets any attribute the job sends, this one
 accepts exactly ``{"host": ..., "port": ...}``, only with the token of the very
@@ -19,7 +19,10 @@ from funicular.core.hubapi import (
     ROUTE_LISTENING,
     ROUTE_MATERIAL_RESET,
     ROUTE_SLURM_TOKEN,
+    ROUTE_UNICORE_TOKEN,
 )
+
+from .unicorecreds import UnicoreRefusal, unicore_credential
 
 
 class _ServerTokenHandler(APIHandler):
@@ -112,6 +115,28 @@ class SlurmTokenHandler(_ServerTokenHandler):
         self.write(spawner.slurm_token())
 
 
+class UnicoreTokenHandler(_ServerTokenHandler):
+    """POST /hub/api/funicular/unicore-token -> {"token", "expires", "kind"}
+
+    The user's UNICORE credential for a notebook server's jobs API, as the site chose
+    (``c.FunicularUnicore``, unicorecreds.py): a JWT the hub signs, or the user's OIDC
+    access token from auth_state. Only with that server's own token, only ever its
+    user's credential. Not logged, not stored, not cached."""
+
+    async def post(self):
+        spawner = self.server_spawner("is running")
+        if not spawner.active:
+            raise web.HTTPError(403, "this token belongs to no server that is running")
+        user = self.current_user
+        try:
+            answer = await unicore_credential(
+                spawner, user, lambda: self.refresh_auth(user, force=True))
+        except UnicoreRefusal as e:
+            raise web.HTTPError(e.status, e.message) from None
+        self.set_header("Cache-Control", "no-store")
+        self.write(answer)
+
+
 class MaterialResetHandler(_ServerTokenHandler):
     """POST /hub/api/funicular/material/reset -> what was handed out again, and where
     the participant's folder went. From the participant's own server (its token)."""
@@ -141,6 +166,7 @@ def _spawner_for_token(db, user, token: str):
 HANDLERS = [(r"/api" + ROUTE_ADDRESS, AddressHandler),
             (r"/api" + ROUTE_LISTENING, ListeningHandler),
             (r"/api" + ROUTE_SLURM_TOKEN, SlurmTokenHandler),
+            (r"/api" + ROUTE_UNICORE_TOKEN, UnicoreTokenHandler),
             (r"/api" + ROUTE_MATERIAL_RESET, MaterialResetHandler)]
 
 

@@ -1,36 +1,89 @@
-"""A faithful fake of a UNICORE server's REST API (jobs and storages), for the tests.
+"""A fake of a UNICORE/X server's REST API (jobs and storages) for the tests, which
+authenticates its callers as UNICORE/X does.
 
 A UNICORE server cannot be installed here (no package, no registry). This fake
 answers the endpoints pyunicore uses, with UNICORE's JSON shapes and status names,
 and runs jobs for real, as UNICORE's TSI does: each job gets a working directory
-(its "uspace") owned by the user, and is submitted to the cluster's real Slurm with
-sbatch as that user. Authentication: a Bearer JWT (HS256) signed with the cluster's
-key, naming the user in "sun" (what the hub hands a notebook server), as a UNICORE
-server configured for JWT delegation accepts.
+(its "uspace") owned by the user's Unix login, and is submitted to the cluster's real
+Slurm with sbatch as that login.
 
-    python -m tests.integration.unicore_fake --listen 10.77.77.1:18090 --key KEY
+    python -m tests.integration.unicore_fake --listen 127.0.0.1:28090 \\
+        --users attributes.json --trusted-issuer-cert hub.pem \\
+        [--hmac-secret-file F] [--oauth-address URL [--oauth-validate \\
+         --oauth-client-id ID --oauth-client-secret-file F]] [--server-dn DN]
 
 Endpoints (under /SITE/rest/core): GET / (site), GET|POST /jobs, GET /jobs/ID,
 POST /jobs/ID/actions/{start,abort}, GET /jobs/ID/details, GET /storages/ID-uspace,
 GET /storages/ID-uspace/files/PATH (JSON metadata, or the bytes with Accept:
 application/octet-stream and an optional Range).
+
+Authentication follows UNICORE/X's own code, read in github.com/UNICORE-EU/use
+(rest/src/main/java/eu/unicore/services/rest/security/AuthNHandler.java,
+.../rest/jwt/JWTHelper.java, restclient/.../jwt/JWTUtils.java,
+.../rest/security/OAuthAuthenticator.java and BaseRemoteAuthenticator.java,
+core/.../security/util/PubkeyCache.java, core/.../security/SecurityManager.java,
+core/.../security/pdp/DefaultPDP.java, aip/.../aip/file/FileAttributeSource.java and
+JSONFileParser.java), not our client's; docs/jobs.md, "UNICORE credentials", lists it.
+
+1. Trust delegation (AuthNHandler.validateJWT): a Bearer token that parses as a JWT
+   whose payload has "etd" true (Boolean.parseBoolean of its string) and both "sub"
+   and "iss" is a delegation token. (UNICORE also asks sub != iss, but compares the
+   Java references, which always differ.) It is checked as JWTHelper does: an HS*
+   token with the server's HMAC secret if one is set (--hmac-secret-file,
+   ``container.security.rest.jwt.hmacSecret``; nimbus needs at least 256 bits), else
+   with the public keys of the certificates whose subject DN is the "iss" DN
+   (--trusted-issuer-cert, ``jwt.trustedIssuerCert.N``; PubkeyCache: a certificate
+   more than 10 days past its end is not trusted). Claims as JWTUtils.verifyClaims
+   has nimbus check them: "exp" required and not past, "nbf" not ahead, both with 60 s
+   of clock skew; "aud", only if present, must name the server's DN (--server-dn).
+   Not checked, as by UNICORE: "iat", how long a token lives. A delegation token that
+   fails is 403 at once. Its "sub" is the caller's identity (a DN).
+2. Any other Bearer token goes to the authenticator chain; here its OAuth
+   authenticator (--oauth-address), as OAuthAuthenticator: GET the address with the
+   token (OIDC userinfo), or with --oauth-validate POST client_id, client_secret and
+   token to it (RFC 7662 introspection; "active" must be true). A non-2xx answer or
+   an inactive token gives no identity: 403. The identity is --oauth-identity-assign
+   filled from the answer's fields (a str.format template standing in for UNICORE's
+   MVEL ``identityAssign``, e.g. ``"UID=" + preferred_username``). A good answer is
+   cached per token for 5 minutes, as BaseRemoteAuthenticator does: within those a
+   revoked token still works, at UNICORE as here. The old reuse of the Slurm JWT
+   (HS256, {"sun", "iat", "exp"}, no "etd") lands here and is refused.
+3. No credentials (or a Bearer token no authenticator takes): an anonymous client.
+4. The identity's attributes come from --users, UNICORE's file attribute source in
+   its JSON format ({DN: {"xlogin": LOGIN, "role": "user"}}), matched on a comparable
+   form of the DN (lower case, spaces trimmed, multi-valued RDNs sorted: close to
+   X500NameUtils.getComparableForm, not all of it). No role: "anonymous"
+   (SecurityManager). Anyone sees the base resource, with their DN, login and role
+   (pyunicore's Client refuses an anonymous one); the jobs and storages need the
+   role "user" or "admin" (DefaultPDP), and a job its owner, the DN that made it: any
+   other caller gets 403, and a job that does not exist 404.
+
+Not emulated: security sessions (X-UNICORE-SecuritySession), user preferences,
+renewable and server-issued tokens ("uid", "preferences" claims), the other
+authenticators (passwords, X.509, Unity, SSH keys), XUUDB, the gateway, ACLs.
 """
 
 import argparse
 import base64
-import hashlib
-import hmac
+import binascii
 import json
 import os
 import pwd
 import re
+import shutil
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass, field
 
-from tornado import ioloop, web
+from tornado import httpclient, ioloop, web
+from tornado.httputil import url_concat
 
 BASE = "/FAKE-SITE/rest/core"
+ANONYMOUS_DN = "CN=ANONYMOUS,O=UNKNOWN,OU=UNKNOWN"  # UNICORE's Client.ANONYMOUS_CLIENT_DN
+SKEW = 60  # nimbus DefaultJWTClaimsVerifier.DEFAULT_MAX_CLOCK_SKEW_SECONDS
+OAUTH_CACHE = 300  # BaseRemoteAuthenticator.defaultCacheTime, in seconds
+CERT_GRACE = 10 * 24 * 3600  # PubkeyCache: days a certificate is trusted past its end
 # Slurm states -> UNICORE's
 _STATUS = {"PENDING": "QUEUED", "CONFIGURING": "QUEUED", "RUNNING": "RUNNING",
            "COMPLETING": "RUNNING", "COMPLETED": "SUCCESSFUL"}
@@ -38,39 +91,314 @@ _STATUS = {"PENDING": "QUEUED", "CONFIGURING": "QUEUED", "RUNNING": "RUNNING",
 SCRIPT = "#!/bin/sh\nexec \"$@\"\n"
 
 
+class Refused(Exception):
+    """The credential is not accepted (UNICORE: 403)."""
+
+
+# ------------------------------------------------------------------ DNs
+def _split(text: str, seps: str) -> list[str]:
+    """``text`` split at the characters in ``seps`` that no backslash escapes."""
+    parts, cur, i = [], "", 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            cur += text[i:i + 2]
+            i += 2
+            continue
+        if c in seps:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += c
+        i += 1
+    return [*parts, cur]
+
+
+def _unescape(value: str) -> str:
+    out, i = "", 0
+    while i < len(value):
+        if value[i] == "\\" and i + 1 < len(value):
+            pair = value[i + 1:i + 3]
+            if re.fullmatch(r"[0-9a-fA-F]{2}", pair):
+                out += chr(int(pair, 16))
+                i += 3
+                continue
+            out += value[i + 1]
+            i += 2
+            continue
+        out += value[i]
+        i += 1
+    return out
+
+
+def comparable_dn(dn: str) -> str:
+    """A DN in a form two spellings of one name share; ValueError if it is none."""
+    rdns = []
+    for rdn in _split(dn.strip(), ",;"):
+        avas = []
+        for ava in _split(rdn, "+"):
+            kind, eq, value = ava.partition("=")
+            if not eq or not kind.strip():
+                raise ValueError(f"not a DN: {dn!r}")
+            value = " ".join(_unescape(value.strip()).split()).lower()
+            avas.append(f"{kind.strip().lower()}={json.dumps(value)}")
+        rdns.append("+".join(sorted(avas)))
+    return ",".join(rdns)
+
+
+# ------------------------------------------------------------------ JWTs
 def b64d(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
+def jwt_payload(token: str) -> dict | None:
+    """The claims of a token that parses as a JWT (JWTParser.parse), unverified."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        header, claims = json.loads(b64d(parts[0])), json.loads(b64d(parts[1]))
+    except (ValueError, binascii.Error):
+        return None
+    return claims if isinstance(header, dict) and isinstance(claims, dict) else None
+
+
+def is_delegation(claims: dict) -> bool:
+    etd = claims.get("etd")
+    return (str(etd).lower() == "true" and claims.get("sub") is not None
+            and claims.get("iss") is not None)
+
+
+def _number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def check_claims(claims: dict, server_dn: str, now: float) -> None:
+    """JWTUtils.verifyClaims: nimbus's DefaultJWTClaimsVerifier, "exp" required, the
+    audience checked only when the token names one."""
+    exp, nbf, aud = claims.get("exp"), claims.get("nbf"), claims.get("aud")
+    if exp is None:
+        raise Refused("JWT missing required claims: [exp]")
+    if not _number(exp) or (nbf is not None and not _number(nbf)):
+        raise Refused("JWT claims are not numbers of seconds")
+    if exp + SKEW <= now:
+        raise Refused("Expired JWT")
+    if nbf is not None and nbf - SKEW >= now:
+        raise Refused("JWT before use time")
+    auds = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    if auds and server_dn not in auds:
+        raise Refused("JWT audience rejected")
+
+
+def _algorithms(key) -> list[str]:
+    """What nimbus's verifier for this key type accepts."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    if isinstance(key, rsa.RSAPublicKey):
+        return ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return ["EdDSA"]
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return [{"secp256r1": "ES256", "secp384r1": "ES384",
+                 "secp521r1": "ES512"}.get(key.curve.name, "none")]
+    return []
+
+
+def verify_signature(token: str, key, algorithms: list[str]) -> bool:
+    from jwt import InvalidTokenError
+    from jwt.api_jws import PyJWS
+
+    try:
+        PyJWS().decode(token, key=key, algorithms=algorithms)
+        return True
+    except (InvalidTokenError, ValueError, TypeError):
+        return False
+
+
+# ------------------------------------------------------------------ who calls
+@dataclass(frozen=True)
+class Client:
+    """The caller as UNICORE's SecurityManager builds it."""
+
+    dn: str = ANONYMOUS_DN
+    xlogin: str | None = None
+    role: str = "anonymous"
+    method: str | None = None  # User-Authentication-Method: ETD, OAUTH
+
+    @property
+    def key(self) -> str:
+        return comparable_dn(self.dn)
+
+
+@dataclass
+class OAuth:
+    """OAuthAuthenticator: the bearer token checked at the OIDC provider."""
+
+    address: str
+    validate: bool = False
+    client_id: str = ""
+    client_secret: str = ""
+    identity_assign: str = "UID={preferred_username}"
+    cache: dict[str, tuple[float, dict]] = field(default_factory=dict)
+
+    async def _ask(self, token: str) -> dict:
+        http = httpclient.AsyncHTTPClient()
+        if self.validate:
+            body = url_concat("", {"client_id": self.client_id,
+                                   "client_secret": self.client_secret,
+                                   "token": token}).lstrip("?")
+            resp = await http.fetch(self.address, method="POST", body=body,
+                                    headers={"Content-Type":
+                                             "application/x-www-form-urlencoded"})
+        else:
+            resp = await http.fetch(self.address,
+                                    headers={"Authorization": f"Bearer {token}"})
+        answer = json.loads(resp.body)
+        if not isinstance(answer, dict):
+            raise ValueError("not a JSON object")
+        if self.validate and answer.get("active") is not True:
+            raise Refused("Token validation failed")
+        return answer
+
+    async def identity(self, token: str) -> str | None:
+        now = time.time()
+        hit = self.cache.get(token)
+        if hit and hit[0] > now:
+            answer = hit[1]
+        else:
+            try:
+                answer = await self._ask(token)
+            except Exception:  # any failure (4xx, 5xx, no answer): no identity
+                return None
+            self.cache[token] = (now + OAUTH_CACHE, answer)
+        if answer.get("active", True) is False:
+            return None
+        try:
+            return self.identity_assign.format_map(answer)
+        except (KeyError, ValueError, IndexError, AttributeError):
+            return None
+
+
+@dataclass
+class Auth:
+    """UNICORE/X's REST authentication and attribute source, as far as Funicular
+    needs them (see the module's docstring)."""
+
+    attributes: dict[str, dict]  # comparable DN -> {"xlogin", "role"}
+    server_dn: str = "CN=FAKE-SITE,O=Funicular fake UNICORE"
+    trusted: dict[str, list] = field(default_factory=dict)  # comparable DN -> keys
+    hmac_secret: bytes | None = None
+    oauth: OAuth | None = None
+
+    @classmethod
+    def load(cls, users_file: str, certs: list[str] = (), hmac_file: str | None = None,
+             **kw) -> "Auth":
+        with open(users_file, encoding="utf-8") as f:
+            attrs = {comparable_dn(dn): a for dn, a in json.load(f).items()}
+        auth = cls(attributes=attrs, **kw)
+        for path in certs:
+            with open(path, "rb") as f:
+                auth.trust(f.read())
+        if hmac_file:
+            with open(hmac_file, "rb") as f:
+                auth.hmac_secret = f.read().strip()
+        return auth
+
+    def trust(self, pem: bytes) -> bool:
+        """A trusted issuer's certificate (jwt.trustedIssuerCert.N); False if it is
+        too far past its end to be trusted (PubkeyCache.update)."""
+        from cryptography import x509
+
+        cert = x509.load_pem_x509_certificate(pem)
+        if time.time() >= cert.not_valid_after_utc.timestamp() + CERT_GRACE:
+            return False
+        subject = comparable_dn(cert.subject.rfc4514_string())
+        self.trusted.setdefault(subject, []).append(cert.public_key())
+        return True
+
+    def verify_delegation(self, token: str, claims: dict, now: float) -> None:
+        """JWTHelper.verifyJWTToken: the HMAC secret for HS* first, then the issuer's
+        certificates; claims before signatures, as JWTUtils checks them."""
+        check_claims(claims, self.server_dn, now)
+        header = json.loads(b64d(token.split(".")[0]))
+        alg = str(header.get("alg", ""))
+        if self.hmac_secret is not None and alg.startswith("HS"):
+            # nimbus's MACVerifier wants as many bits of secret as the hash has
+            need = {"HS256": 32, "HS384": 48, "HS512": 64}.get(alg, 1 << 30)
+            if len(self.hmac_secret) >= need and verify_signature(
+                    token, self.hmac_secret, [alg]):
+                return
+        try:
+            keys = self.trusted.get(comparable_dn(str(claims["iss"])), [])
+        except ValueError:
+            keys = []
+        if not keys:
+            raise Refused(f"Cannot verify token issued by <{claims['iss']}>, "
+                          "no certificates available.")
+        if not any(verify_signature(token, k, _algorithms(k)) for k in keys):
+            raise Refused("JWT token could not be verified with the available keys")
+
+    def client(self, dn: str, method: str) -> Client:
+        try:
+            attrs = self.attributes.get(comparable_dn(dn), {})
+        except ValueError:
+            attrs = {}
+        role = attrs.get("role")
+        return Client(dn=dn, xlogin=attrs.get("xlogin"), method=method,
+                      role=role if role in ("user", "admin") else "anonymous")
+
+    async def authenticate(self, authorization: str, now: float | None = None) -> Client:
+        """The caller of a request with this Authorization header; Refused: 403."""
+        now = time.time() if now is None else now
+        if not authorization.startswith("Bearer "):
+            return Client()  # no credentials we take: anonymous
+        token = authorization[len("Bearer "):].strip()
+        claims = jwt_payload(token)
+        if claims is not None and is_delegation(claims):
+            self.verify_delegation(token, claims, now)
+            return self.client(str(claims["sub"]), "ETD")
+        if self.oauth is None:
+            return Client()  # no authenticator takes a bearer token
+        dn = await self.oauth.identity(token)
+        if dn is None:
+            raise Refused("Authentication failed - credentials could not be verified.")
+        return self.client(dn, "OAUTH")
+
+
+# ------------------------------------------------------------------ the REST API
 class State:
-    def __init__(self, key: bytes, url: str):
-        self.key, self.url = key, url
+    def __init__(self, auth: Auth, url: str):
+        self.auth, self.url = auth, url
         self.jobs: dict[str, dict] = {}
 
 
 class Base(web.RequestHandler):
+    client: Client
+
     @property
     def state(self) -> State:
         return self.settings["state"]
 
-    def user(self) -> str:
-        auth = self.request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer "):
-            raise web.HTTPError(401, "authentication required")
+    async def prepare(self):
         try:
-            head, body, sig = auth[7:].split(".")
-            want = hmac.new(self.state.key, f"{head}.{body}".encode(), hashlib.sha256).digest()
-            claims = json.loads(b64d(body))
-        except ValueError:
-            raise web.HTTPError(401, "malformed token") from None
-        if not hmac.compare_digest(want, b64d(sig)) or claims.get("exp", 0) < time.time():
-            raise web.HTTPError(401, "invalid or expired token")
-        return claims["sun"]
+            self.client = await self.state.auth.authenticate(
+                self.request.headers.get("Authorization", ""))
+        except Refused as e:
+            raise web.HTTPError(403, str(e)) from None
+
+    def user(self) -> Client:
+        """The caller, if the PDP lets it at jobs and storages at all."""
+        if self.client.role not in ("user", "admin") or not self.client.xlogin:
+            raise web.HTTPError(403, "Access denied")
+        return self.client
 
     def job(self, job_id: str) -> dict:
+        client = self.user()
         job = self.state.jobs.get(job_id)
-        if job is None or job["owner"] != self.user():
-            raise web.HTTPError(404, "no such job")  # UNICORE: other users' jobs do not exist
+        if job is None:
+            raise web.HTTPError(404, "no such job")
+        if job["owner"] != client.key and client.role != "admin":
+            raise web.HTTPError(403, "Access denied")  # DefaultPDP: not the owner's
         return job
 
     def write_error(self, status_code, **kwargs):
@@ -107,7 +435,8 @@ def job_json(state: State, job_id: str, job: dict) -> dict:
     props = {"status": job["status"], "statusMessage": job.get("bss_state", ""),
              "submissionTime": job["submitted"], "name": job["description"].get("Name", ""),
              "queue": job["description"].get("Resources", {}).get("Queue", ""),
-             "owner": job["owner"], "log": job["log"], "batchSystemID": job.get("slurm_id"),
+             "owner": job["owner_dn"], "log": job["log"],
+             "batchSystemID": job.get("slurm_id"),
              "_links": {
                  "self": {"href": url},
                  "workingDirectory": {"href": f"{state.url}{BASE}/storages/{job_id}-uspace"},
@@ -121,7 +450,9 @@ def job_json(state: State, job_id: str, job: dict) -> dict:
 
 def sbatch_argv(desc: dict, uspace: str) -> list[str]:
     res = desc.get("Resources", {})
-    argv = ["sbatch", "--parsable", f"--job-name={desc.get('Name', 'unicore')}",
+    # the site's sbatch by its full path (sudo's secure_path would find another)
+    argv = [shutil.which("sbatch") or "sbatch", "--parsable",
+            f"--job-name={desc.get('Name', 'unicore')}",
             f"--chdir={uspace}", f"--output={uspace}/{desc.get('Stdout', 'stdout')}",
             f"--error={uspace}/{desc.get('Stderr', 'stderr')}"]
     for key, opt in (("Queue", "partition"), ("Nodes", "nodes"), ("Project", "account"),
@@ -140,23 +471,25 @@ def sbatch_argv(desc: dict, uspace: str) -> list[str]:
 
 class Site(Base):
     def get(self):
-        user = self.user()
-        s = self.state
-        self.finish({"client": {"role": {"selected": "user", "availableRoles": ["user"]},
-                                "xlogin": {"UID": user}, "dn": f"CN={user}"},
-                     "server": {"version": "10.1.0-fake"},
+        c, s = self.client, self.state
+        client = {"role": {"selected": c.role, "availableRoles": [c.role]}, "dn": c.dn}
+        if c.xlogin and c.role != "anonymous":
+            client["xlogin"] = {"UID": c.xlogin, "availableUIDs": [c.xlogin]}
+        if c.method:
+            client["authenticationMethod"] = c.method
+        self.finish({"client": client, "server": {"version": "10.1.0-fake"},
                      "_links": {k: {"href": f"{s.url}{BASE}/{k}"}
                                 for k in ("jobs", "storages", "factories", "transfers")}})
 
 
 class Jobs(Base):
     def get(self):
-        user = self.user()
+        client = self.user()
         self.finish({"jobs": [f"{self.state.url}{BASE}/jobs/{i}"
-                              for i, j in self.state.jobs.items() if j["owner"] == user]})
+                              for i, j in self.state.jobs.items() if j["owner"] == client.key]})
 
     def post(self):
-        user = self.user()
+        client = self.user()
         desc = json.loads(self.request.body)
         if not isinstance(desc.get("Executable"), str) or not desc["Executable"]:
             raise web.HTTPError(400, "job description has no Executable")
@@ -164,12 +497,13 @@ class Jobs(Base):
         if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
             raise web.HTTPError(400, "Arguments must be a list of strings")
         job_id = str(uuid.uuid4())
-        home = pwd.getpwnam(user).pw_dir
+        home = pwd.getpwnam(client.xlogin).pw_dir
         uspace = f"{home}/.unicore-fake/{job_id}"
-        r = _as_user(user, "mkdir", "-p", "-m", "700", uspace)
+        r = _as_user(client.xlogin, "mkdir", "-p", "-m", "700", uspace)
         if r.returncode:
             raise web.HTTPError(500, f"cannot create the working directory: {r.stderr}")
-        job = {"owner": user, "description": desc, "uspace": uspace, "status": "READY",
+        job = {"owner": client.key, "owner_dn": client.dn, "xlogin": client.xlogin,
+               "description": desc, "uspace": uspace, "status": "READY",
                "submitted": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "log": []}
         self.state.jobs[job_id] = job
         if not desc.get("haveClientStageIn"):
@@ -182,7 +516,7 @@ class Jobs(Base):
 def start(job: dict) -> None:
     if job.get("slurm_id"):
         return
-    desc, user = job["description"], job["owner"]
+    desc, user = job["description"], job["xlogin"]
     script = f"{job['uspace']}/.tsi-script"
     _as_user(user, "tee", script, input=SCRIPT)
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
@@ -209,7 +543,7 @@ class OneJob(Base):
     def delete(self, job_id):
         job = self.job(job_id)
         if job.get("slurm_id"):
-            _as_user(job["owner"], "scancel", job["slurm_id"])
+            _as_user(job["xlogin"], "scancel", job["slurm_id"])
         del self.state.jobs[job_id]
         self.set_status(204)
 
@@ -221,7 +555,7 @@ class Action(Base):
             start(job)
         elif action == "abort":
             if job.get("slurm_id"):
-                _as_user(job["owner"], "scancel", job["slurm_id"])
+                _as_user(job["xlogin"], "scancel", job["slurm_id"])
             job["log"].append("Aborted by the user")
         else:
             raise web.HTTPError(404, f"no action {action}")
@@ -271,15 +605,8 @@ class Files(Base):
         self.finish(data)
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--listen", required=True, help="HOST:PORT")
-    p.add_argument("--key", required=True, help="the cluster's HS256 JWT key file")
-    a = p.parse_args()
-    host, port = a.listen.rsplit(":", 1)
-    with open(a.key, "rb") as f:
-        state = State(f.read(), f"http://{host}:{port}")
-    app = web.Application([
+def make_app(state: State) -> web.Application:
+    return web.Application([
         (BASE + "/?", Site), (BASE + "/jobs/?", Jobs),
         (BASE + r"/jobs/([0-9a-f-]+)", OneJob),
         (BASE + r"/jobs/([0-9a-f-]+)/actions/(\w+)", Action),
@@ -287,7 +614,40 @@ def main():
         (BASE + r"/storages/([0-9a-f-]+)-uspace", Storage),
         (BASE + r"/storages/([0-9a-f-]+)-uspace/files(/.*)?", Files),
     ], state=state)
-    app.listen(int(port), address=host)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--listen", required=True, help="HOST:PORT")
+    p.add_argument("--users", required=True,
+                   help="attribute source: JSON {DN: {\"xlogin\": LOGIN, \"role\": \"user\"}}")
+    p.add_argument("--server-dn", default=Auth.server_dn,
+                   help="this server's DN (what an \"aud\" claim must name)")
+    p.add_argument("--trusted-issuer-cert", action="append", default=[],
+                   help="PEM certificate of a trusted JWT issuer (repeatable)")
+    p.add_argument("--hmac-secret-file", help="the shared HMAC secret for JWTs")
+    p.add_argument("--oauth-address", help="OIDC userinfo (or, with --oauth-validate, "
+                   "token introspection) endpoint for bearer tokens")
+    p.add_argument("--oauth-validate", action="store_true")
+    p.add_argument("--oauth-client-id", default="")
+    p.add_argument("--oauth-client-secret-file")
+    p.add_argument("--oauth-identity-assign", default="UID={preferred_username}")
+    a = p.parse_args()
+    oauth = None
+    if a.oauth_address:
+        secret = ""
+        if a.oauth_client_secret_file:
+            with open(a.oauth_client_secret_file, encoding="utf-8") as f:
+                secret = f.read().strip()
+        if a.oauth_validate and not (a.oauth_client_id and secret):
+            p.error("--oauth-validate needs --oauth-client-id and --oauth-client-secret-file")
+        oauth = OAuth(a.oauth_address, a.oauth_validate, a.oauth_client_id, secret,
+                      a.oauth_identity_assign)
+    auth = Auth.load(a.users, a.trusted_issuer_cert, a.hmac_secret_file,
+                     server_dn=a.server_dn, oauth=oauth)
+    host, port = a.listen.rsplit(":", 1)
+    state = State(auth, f"http://{host}:{port}")
+    make_app(state).listen(int(port), address=host)
     print(f"fake UNICORE at {state.url}{BASE}", flush=True)
     ioloop.IOLoop.current().start()
 

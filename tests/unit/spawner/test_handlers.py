@@ -28,6 +28,7 @@ from funicular.core.hubapi import (
     ROUTE_LISTENING,
     ROUTE_MATERIAL_RESET,
     ROUTE_SLURM_TOKEN,
+    ROUTE_UNICORE_TOKEN,
     HubClient,
     HubError,
 )
@@ -237,4 +238,5 @@ def test_register_adds_the_routes_once(monkeypatch):
     handlers.register()
     routes = [h[0] for h in apihandlers.default_handlers]
     assert routes == [r"/api/users", "/api" + ROUTE_ADDRESS, "/api" + ROUTE_LISTENING,
-                      "/api" + ROUTE_SLURM_TOKEN, "/api" + ROUTE_MATERIAL_RESET]
+                      "/api" + ROUTE_SLURM_TOKEN, "/api" + ROUTE_UNICORE_TOKEN,
+                      "/api" + ROUTE_MATERIAL_RESET]

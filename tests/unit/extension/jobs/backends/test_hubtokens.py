@@ -1,6 +1,7 @@
-"""The user's Slurm token from the hub (slurmrestd and UNICORE): asked for with the
-server's own token in a header, kept until a third of its life is left, and a hub that
-gives none is a SlurmError that says so without the token."""
+"""The user's credentials from the hub (Slurm tokens, UNICORE credentials): asked for
+with the server's own token in a header, kept until a third of its life is left or
+until refused, and a hub that gives none is a SlurmError that says so without the
+token."""
 
 import time
 
@@ -55,3 +56,23 @@ async def test_an_unreachable_hub_is_a_slurm_error(hub):
     hub.stop()
     with pytest.raises(SlurmError, match="cannot get a Slurm token from the hub"):
         await _tokens(hub).token()
+
+
+async def test_another_route_names_its_credential_keeps_its_kind_and_can_forget(hub):
+    from funicular.core.hubapi import ROUTE_UNICORE_TOKEN
+
+    tokens = HubTokens(HubClient(hub.url, "server-token", timeout=5),
+                       route=ROUTE_UNICORE_TOKEN, what="UNICORE credential")
+    hub.answers[ROUTE_UNICORE_TOKEN] = (200, {"token": "etd-1", "kind": "jwt",
+                                              "expires": time.time() + 300})
+    assert await tokens.token() == "etd-1" and tokens.kind == "jwt"
+    assert hub.requests[-1][0] == "/hub/api" + ROUTE_UNICORE_TOKEN
+    tokens.forget()  # refused where it was shown: the next call asks again
+    hub.answers[ROUTE_UNICORE_TOKEN] = (200, {"token": "etd-2", "expires": time.time() + 300})
+    assert await tokens.token() == "etd-2" and tokens.kind is None
+    assert len(hub.requests) == 2
+    hub.answers[ROUTE_UNICORE_TOKEN] = (404, {"message": "this hub hands out no UNICORE "
+                                                         "credential"})
+    tokens.forget()
+    with pytest.raises(SlurmError, match="the hub gave no UNICORE credential: .*HTTP 404"):
+        await tokens.token()
