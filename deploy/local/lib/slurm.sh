@@ -211,7 +211,7 @@ slurm_daemons() {
     cg=$NODES_CPU_CGROUP
   fi
   binds=$(slurm_release_node_binds)
-  conf_key=$( { cat /etc/slurm/slurm.conf; echo "nice $NODE_NICE cgroup $cg $SLURM_SBIN"; } \
+  conf_key=$( { cat /etc/slurm/slurm.conf; echo "nice $NODE_NICE cgroup $cg $SLURM_SBIN $binds"; } \
               | sha256sum | cut -c1-16)
   for n in $NODE_NAMES; do
     if alive "$S/run/slurmd-$n.pid" slurmd "-N $n"; then

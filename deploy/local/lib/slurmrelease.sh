@@ -110,4 +110,10 @@ slurm_release_node_binds() {
   for p in $SLURM_CLIENTS; do
     [ -e "/usr/bin/$p" ] && printf 'mount --bind %q %q && ' "$SLURM_BIN/$p" "/usr/bin/$p"
   done
+  # the PMIx plugin dlopens libpmix by its absolute path, and PMIx its components: the
+  # release's own PMIx, not the host's (another PMIx in the same slurmstepd hangs it)
+  p=/usr/lib/x86_64-linux-gnu/pmix2
+  if [ -d "$p" ] && [ -d "$SLURM_RELEASES_DIR/$SLURM_RELEASE/root$p" ]; then
+    printf 'mount --bind %q %q && ' "$SLURM_RELEASES_DIR/$SLURM_RELEASE/root$p" "$p"
+  fi
 }
