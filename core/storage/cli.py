@@ -1,6 +1,7 @@
 """``funicular transfer``: the same transfers and browsing from a terminal or a script.
 
     funicular transfer cp SRC DST        copy (resumable; Ctrl-C leaves it resumable)
+        --create-container               make DST's container if it does not exist
     funicular transfer resume ID         continue an interrupted one
     funicular transfer list              transfers in the journal (the server's too)
     funicular transfer ls URL            a container's or folder's entries
@@ -8,8 +9,13 @@
     funicular transfer share URL [--seconds N]   a link anyone can GET until it expires
 
 Credentials come from FUNICULAR_STORE_* in the environment (a notebook's terminal has
-them; for Swift also the swift client's ST_AUTH, ST_USER, ST_KEY), or from
+them; for Swift also the swift client's ST_AUTH, ST_USER, ST_KEY, or an openrc's
+OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME... for Keystone v3), or from
 ``--credentials FILE`` (KEY=VALUE lines, mode 0600).
+
+A copy into a container that does not exist is refused before anything moves (exit
+1), unless --create-container; a copy that fails for good removes the parts it wrote;
+an interrupted one (the store unreachable, Ctrl-C) keeps them for ``resume``.
 """
 
 import argparse
@@ -23,7 +29,7 @@ from .credentials import StoreCredentials
 from .journal import RESUMABLE, Journal, default_path
 from .location import parse
 from .stores import get_store
-from .transfer import CONCURRENCY, PART_SIZE, plan
+from .transfer import CONCURRENCY, PART_SIZE, check_destination, plan
 from .transfer import run as transfer
 
 
@@ -60,23 +66,31 @@ def _run(t, creds, journal, a) -> int:
             bar.update(t.bytes_done - last[0])
             last[0] = t.bytes_done
 
-    stop = threading.Event()
+    stop, ended = threading.Event(), threading.Event()
+
+    def work():
+        try:
+            transfer(t, creds, journal, progress=progress, interrupt=stop,
+                     part_size=a.part_size * 2**20, concurrency=a.concurrency)
+        finally:
+            ended.set()
+
     try:
         with journal.running(t.id):
-            worker = threading.Thread(target=transfer, args=(t, creds, journal), kwargs=dict(
-                progress=progress, cancel=stop, part_size=a.part_size * 2**20,
-                concurrency=a.concurrency))
-            worker.start()
+            threading.Thread(target=work, name=f"transfer-{t.id}").start()
             try:
-                while worker.is_alive():
-                    worker.join(0.2)
+                # an Event, not Thread.join: a join that Ctrl-C breaks into may not wait
+                # again (CPython), and the process would end before the record is saved
+                while not ended.wait(0.2):
+                    pass
             except KeyboardInterrupt:
-                # an interrupt stops it resumably: the journal keeps what is done
+                # an interrupt stops it resumably: the journal and the store keep what
+                # is done
                 print("\ninterrupted: `funicular transfer resume "
                       f"{t.id}` continues", file=sys.stderr)
                 t.error = "interrupted by the user"
                 stop.set()
-                worker.join()
+                ended.wait()
                 return 130
     except BlockingIOError:
         print(f"transfer {t.id} is running in another process", file=sys.stderr)
@@ -88,8 +102,10 @@ def _run(t, creds, journal, a) -> int:
         print(f"{t.src} -> {t.dst}: {t.size} bytes, checksum {t.checksum}, verified "
               f"{t.verified}" + (f", {t.rate:.0f} MB/s" if t.rate else ""))
         return 0
-    print(f"{t.state}: {t.error}" + (f"\n`funicular transfer resume {t.id}` continues"
-                                     if t.state in RESUMABLE else ""), file=sys.stderr)
+    after = {"interrupted": f"\n`funicular transfer resume {t.id}` continues",
+             "failed": f"\n(what it wrote was removed; `funicular transfer resume {t.id}` "
+                       "tries again from the start)"}
+    print(f"{t.state}: {t.error}" + after.get(t.state, ""), file=sys.stderr)
     return 1
 
 
@@ -123,6 +139,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         description="Copy SRC to DST; Ctrl-C leaves it resumable.")
     c.add_argument("src", help="swift://container/key, s3://bucket/key, or a local path")
     c.add_argument("dst", help="the same kinds; a folder or a trailing / keeps SRC's name")
+    c.add_argument("--create-container", action="store_true",
+                   help="make DST's container (bucket) if it does not exist; without it, "
+                        "a missing one is an error")
     r = cmds.add_parser("resume", help="continue an interrupted transfer",
                         description="Continue an interrupted transfer where it stopped.")
     r.add_argument("id", help="the transfer's id (`funicular transfer list`)")
@@ -158,7 +177,9 @@ def run(a: argparse.Namespace) -> int:
     creds = _credentials(a.credentials)
     journal = Journal(a.journal)
     if a.cmd == "cp":
-        return _run(plan(local(a.src), local(a.dst), creds), creds, journal, a)
+        t = plan(local(a.src), local(a.dst), creds, create_container=a.create_container)
+        check_destination(t, creds, hint="--create-container makes it")
+        return _run(t, creds, journal, a)
     if a.cmd == "resume":
         try:
             t = journal.load(a.id)

@@ -16,7 +16,7 @@ from .credentials import StoreCredentials
 from .journal import Transfer
 from .location import Location
 from .parts import FilePart, PartReader, StreamPart
-from .stores import ObjectStore, get_store
+from .stores import MissingContainer, ObjectStore, get_store
 
 
 class Source:
@@ -62,6 +62,11 @@ class ObjectSource(Source):
 
 class Sink:
     written_path: str | None = None  # where what was written can be re-read (local sinks)
+
+    def ensure_container(self, create: bool) -> None:
+        """Before anything is written: the container it writes into exists, or is made
+        when ``create``; MissingContainer otherwise (a local sink's folder is checked
+        when it is opened)."""
 
     def prepare(self, t: Transfer) -> dict[int, str]:
         """Opens (or reopens) the multi-part write; the parts already there {n: md5}."""
@@ -162,6 +167,13 @@ class ObjectSink(Sink):
         if not loc.container or not loc.key or loc.key.endswith("/"):
             raise ValueError(f"{loc} does not name an object")
         self.store, self.loc = store, loc
+
+    def ensure_container(self, create):
+        c = self.loc.container
+        if not self.store.container_exists(c):
+            if not create:
+                raise MissingContainer(c)
+            self.store.create_container(c)
 
     def prepare(self, t):
         c, k = self.loc.container, self.loc.key

@@ -43,6 +43,7 @@ class Transfer:
     runs: int = 0
     source_tag: str = ""  # the source's identity (ETag, or size and mtime) when planned
     handle: str = ""  # the store's multi-part upload, while one is open
+    create_container: bool = False  # a missing destination container is made, not refused
     checksum: str = ""  # of the whole: MD5, or MD5-of-part-MD5s "-N"
     verified: str = ""  # what it was checked against: md5, etag, size
     error: str = ""
@@ -52,8 +53,9 @@ class Transfer:
     seconds: float = 0.0  # time spent moving, over every run
 
     @classmethod
-    def new(cls, src: str, dst: str) -> "Transfer":
-        return cls(id=secrets.token_hex(6), src=src, dst=dst)
+    def new(cls, src: str, dst: str, create_container: bool = False) -> "Transfer":
+        return cls(id=secrets.token_hex(6), src=src, dst=dst,
+                   create_container=create_container)
 
     @property
     def rate(self) -> float | None:
@@ -98,6 +100,8 @@ def _checked(name: str, value: object, tp: object) -> object:
             return None
         tp = next(a for a in tp.__args__ if a is not type(None))
     if tp is str and isinstance(value, str):
+        return value
+    if tp is bool and isinstance(value, bool):
         return value
     if tp is int and isinstance(value, int) and not isinstance(value, bool):
         return value

@@ -28,9 +28,10 @@ class SwiftFileSystem(AbstractFileSystem):
 
     def __init__(self, store=None, **kw):
         """``store``: a SwiftStore; or the credential fields of StoreCredentials
-        (``swift_auth_url``, ``swift_user``, ``swift_key``: pandas' ``storage_options``);
-        or, with none of them, the credentials in the environment. The rest are fsspec's
-        own options."""
+        (``swift_auth_url``, ``swift_user``, ``swift_key``, for Keystone v3 also
+        ``swift_project_name`` and the others: pandas' ``storage_options``); or, with
+        none of them, the credentials in the environment. The rest are fsspec's own
+        options."""
         given = {k: kw.pop(k) for k in _CRED_FIELDS & set(kw)}
         super().__init__(**kw)
         if store is None:
@@ -40,7 +41,9 @@ class SwiftFileSystem(AbstractFileSystem):
                 raise ValueError(
                     "swift://: no credentials: pass swift_auth_url, swift_user and swift_key, "
                     f"or set {PREFIX}SWIFT_AUTH_URL, {PREFIX}SWIFT_USER and "
-                    f"{PREFIX}SWIFT_KEY (or the swift client's ST_AUTH, ST_USER, ST_KEY)")
+                    f"{PREFIX}SWIFT_KEY (or the swift client's ST_AUTH, ST_USER, ST_KEY, or "
+                    "for Keystone v3 an openrc's OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, "
+                    "OS_PROJECT_NAME...)")
             store = SwiftStore(creds)
         self.store = store
 

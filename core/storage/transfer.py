@@ -6,6 +6,24 @@ and written by a small thread pool (hashlib and sockets release the GIL), at mos
 stops (store unreachable after the retries, process killed) leaves a record that the
 next ``run`` continues from: parts the sink still holds with the right MD5 are kept,
 the rest are moved again; if the source changed meanwhile, it starts over.
+
+How a run ends, and what it leaves:
+
+* ``done``: the object (or file) is visible, checked.
+* ``interrupted`` (resumable): it stopped for a reason that passes. The store did not
+  answer, timed out or said it is overloaded or failing (no answer, 408, 429, 5xx)
+  after the retries; a local file could not be read or written (a full disk); or it
+  was asked to stop and keep its work (``interrupt``: Ctrl-C in ``funicular
+  transfer``). The journal and the store keep every part written, so ``resume``
+  continues where it stopped.
+* ``failed`` (for good): nothing a retry would change. The destination container does
+  not exist (and ``create_container`` was not asked), the source is gone or not a file,
+  the store refuses the request itself (any other 4xx: no such container, no
+  permission, a refused login, over quota), or the checksums do not match. The
+  segments or multipart parts it wrote are removed (Swift segments in
+  ``<container>_segments``, S3's multipart upload aborted; a local ``.part`` file
+  deleted); a later ``resume`` starts over.
+* ``cancelled``: asked for (``cancel``); what it wrote is removed as for ``failed``.
 """
 
 import functools
@@ -21,7 +39,7 @@ from .credentials import StoreCredentials
 from .endpoints import ObjectSink, ObjectSource, Sink, Source, open_sink, open_source
 from .journal import Journal, Transfer
 from .location import parse
-from .stores import StoreError
+from .stores import MissingContainer, StoreError, get_store
 
 PART_SIZE = 32 * 2**20
 CONCURRENCY = 4
@@ -29,13 +47,40 @@ ATTEMPTS = 4  # per part; 0.5, 1, 2 s apart
 
 
 class Cancelled(Exception):
-    pass
+    """Stopped on request; what was written goes."""
 
 
-def plan(src: str, dst: str, creds: StoreCredentials, isdir: Callable[[str], bool] | None = None
-         ) -> Transfer:
+class Interrupted(Exception):
+    """Stopped on request; what was written stays, for ``resume``."""
+
+
+class _Halt:
+    """The two requests to stop early, seen as one: ``cancel`` (drop the work) and
+    ``interrupt`` (keep it)."""
+
+    def __init__(self, cancel: threading.Event, interrupt: threading.Event):
+        self.cancel, self.interrupt = cancel, interrupt
+
+    def is_set(self) -> bool:
+        return self.cancel.is_set() or self.interrupt.is_set()
+
+    def wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.is_set() and (left := deadline - time.monotonic()) > 0:
+            self.cancel.wait(min(left, 0.1))
+
+    def check(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+        if self.interrupt.is_set():
+            raise Interrupted()
+
+
+def plan(src: str, dst: str, creds: StoreCredentials, isdir: Callable[[str], bool] | None = None,
+         *, create_container: bool = False) -> Transfer:
     """A new transfer, or a SpecError/ValueError that says why not. A destination that
-    is a folder, a container, or ends in "/" gets the source's name."""
+    is a folder, a container, or ends in "/" gets the source's name.
+    ``create_container``: a missing destination container is made (else refused)."""
     s, d = parse(src, "src"), parse(dst, "dst")
     creds.require(s.scheme)
     creds.require(d.scheme)
@@ -49,13 +94,30 @@ def plan(src: str, dst: str, creds: StoreCredentials, isdir: Callable[[str], boo
         d = d.child(s.name)
     if str(s) == str(d):
         raise ValueError("src and dst are the same")
-    return Transfer.new(str(s), str(d))
+    return Transfer.new(str(s), str(d), create_container=create_container)
 
 
-def _retry(fn, cancel: threading.Event, attempts: int):
+def check_destination(t: Transfer, creds: StoreCredentials, hint: str = "") -> None:
+    """Before a transfer is started (by the CLI, by the server's API): its destination
+    container exists, or the transfer asks for it to be made; MissingContainer (with
+    ``hint``: how to ask) otherwise. ``run`` checks again, for a resume and for
+    callers that skip this; this answers while the user is still there."""
+    d = parse(t.dst)
+    if not d.is_object_store or t.create_container:
+        return
+    try:
+        exists = get_store(d.scheme, creds).container_exists(d.container)
+    except StoreError as e:
+        if e.transient:  # no answer now: the run retries, and is resumable if it must
+            return
+        raise
+    if not exists:
+        raise MissingContainer(d.container, hint)
+
+
+def _retry(fn, halt: _Halt, attempts: int):
     for i in range(attempts):
-        if cancel.is_set():
-            raise Cancelled()
+        halt.check()
         try:
             return fn()
         except StoreError as e:
@@ -64,20 +126,22 @@ def _retry(fn, cancel: threading.Event, attempts: int):
         except (ConnectionError, TimeoutError):
             if i == attempts - 1:
                 raise
-        cancel.wait(0.5 * 2**i)
+        halt.wait(0.5 * 2**i)
     raise AssertionError("unreachable")
 
 
 def run(t: Transfer, creds: StoreCredentials, journal: Journal | None = None, *,
         progress: Callable[[Transfer], None] | None = None,
-        cancel: threading.Event | None = None, part_size: int = PART_SIZE,
-        concurrency: int = CONCURRENCY, attempts: int = ATTEMPTS,
-        durable: bool = True) -> Transfer:
+        cancel: threading.Event | None = None, interrupt: threading.Event | None = None,
+        part_size: int = PART_SIZE, concurrency: int = CONCURRENCY,
+        attempts: int = ATTEMPTS, durable: bool = True) -> Transfer:
     """Runs (or resumes) ``t`` to an end state: done, interrupted (resumable), failed
-    or cancelled; never raises for what happens to the data. ``durable``: a file
-    written here is flushed to disk before it appears under its name."""
-    cancel = cancel or threading.Event()
-    retry = functools.partial(_retry, cancel=cancel, attempts=attempts)
+    or cancelled (see the module's docstring); never raises for what happens to the
+    data. ``cancel``: stop and drop what was written; ``interrupt``: stop and keep it.
+    ``durable``: a file written here is flushed to disk before it appears under its
+    name."""
+    halt = _Halt(cancel or threading.Event(), interrupt or threading.Event())
+    retry = functools.partial(_retry, halt=halt, attempts=attempts)
     save = (lambda: journal.save(t)) if journal else (lambda: None)
     report = progress or (lambda t: None)
     t.state, t.error, t.started, t.ended, t.runs = "running", "", time.time(), None, t.runs + 1
@@ -87,6 +151,7 @@ def run(t: Transfer, creds: StoreCredentials, journal: Journal | None = None, *,
     try:
         src = open_source(parse(t.src), creds)
         sink = open_sink(parse(t.dst), creds, durable)
+        retry(lambda: sink.ensure_container(t.create_container))
         if t.source_tag and (t.source_tag != src.tag or t.size != src.size):
             sink.discard(t)  # the source changed: nothing moved so far is of use
             t.done = {}
@@ -95,22 +160,22 @@ def run(t: Transfer, creds: StoreCredentials, journal: Journal | None = None, *,
             t.part_size = src.part_size or part_size
         save()
         report(t)
-        etag = _move(t, src, sink, cancel, retry, concurrency, save, report)
+        etag = _move(t, src, sink, halt, retry, concurrency, save, report)
         t.verified = _verify(t, src, sink, etag)
         sink.commit(t)
         t.state = "done"
     except Cancelled:
-        if sink:
-            _quietly(sink.discard, t)
-        t.done, t.state, t.error = {}, "cancelled", "cancelled"
-    except ChecksumError as e:
-        if sink:
-            _quietly(sink.discard, t)
-        t.done, t.state, t.error = {}, "failed", str(e)
-    except (FileNotFoundError, PermissionError, ValueError) as e:
-        t.state, t.error = "failed", str(e) or type(e).__name__  # nothing to wait for
-    except (StoreError, OSError) as e:
-        # the store went away, a file went missing...: what is journalled stays
+        _drop(t, sink, "cancelled", "cancelled")
+    except Interrupted:
+        t.state, t.error = "interrupted", t.error or "interrupted"
+    except StoreError as e:
+        if e.transient:  # the store went away or is overloaded: what is journalled stays
+            t.state, t.error = "interrupted", str(e)
+        else:  # the store refuses this transfer itself
+            _drop(t, sink, "failed", str(e))
+    except (ChecksumError, FileNotFoundError, PermissionError, ValueError) as e:
+        _drop(t, sink, "failed", str(e) or type(e).__name__)  # nothing to wait for
+    except OSError as e:  # a local disk or file trouble that may pass (full, unmounted)
         t.state, t.error = "interrupted", str(e) or type(e).__name__
     finally:
         t.seconds += time.monotonic() - began
@@ -120,6 +185,14 @@ def run(t: Transfer, creds: StoreCredentials, journal: Journal | None = None, *,
     return t
 
 
+def _drop(t: Transfer, sink: Sink | None, state: str, error: str) -> None:
+    """Ends ``t`` for good: what it wrote (segments, multipart parts, a .part file) is
+    removed, and a later run starts over."""
+    if sink:
+        _quietly(sink.discard, t)
+    t.done, t.state, t.error = {}, state, error
+
+
 def _quietly(fn, *args):
     try:
         fn(*args)
@@ -127,7 +200,7 @@ def _quietly(fn, *args):
         pass
 
 
-def _move(t, src: Source, sink: Sink, cancel, retry, concurrency, save, report
+def _move(t, src: Source, sink: Sink, halt: _Halt, retry, concurrency, save, report
           ) -> str | None:
     """Moves the parts not yet done; the sink's ETag of the whole."""
     n_parts = part_count(t.size, t.part_size)
@@ -161,7 +234,7 @@ def _move(t, src: Source, sink: Sink, cancel, retry, concurrency, save, report
     with ThreadPoolExecutor(concurrency, thread_name_prefix="transfer") as pool:
         running = set()
         while True:
-            while failure is None and not cancel.is_set() and len(running) < concurrency:
+            while failure is None and not halt.is_set() and len(running) < concurrency:
                 n = next(todo, None)
                 if n is None:
                     break
@@ -172,8 +245,7 @@ def _move(t, src: Source, sink: Sink, cancel, retry, concurrency, save, report
             for f in finished:
                 if f.exception() is not None and failure is None:
                     failure = f.exception()
-    if cancel.is_set():
-        raise Cancelled()
+    halt.check()
     if failure is not None:
         raise failure
     return retry(lambda: sink.finish(t))

@@ -65,11 +65,15 @@ class TransfersHandler(_Handler):
     @authorized
     async def post(self):
         body = self.json_body()
-        if isinstance(body, dict) and set(body) - {"src", "dst"}:
-            raise SpecHTTPError(SpecError(sorted(set(body) - {"src", "dst"})[0],
-                                          "unknown field; known: src, dst"))
+        known = {"src", "dst", "create_container"}
+        if isinstance(body, dict) and set(body) - known:
+            raise SpecHTTPError(SpecError(sorted(set(body) - known)[0],
+                                          "unknown field; known: src, dst, create_container"))
         src, dst = self.field(body, "src"), self.field(body, "dst")
-        t = await self.call(self.service.submit, src, dst)
+        create = body.get("create_container", False)
+        if not isinstance(create, bool):
+            raise SpecHTTPError(SpecError("create_container", "true or false"))
+        t = await self.call(self.service.submit, src, dst, create)
         self.set_status(201)
         self.finish(json.dumps(t.to_json()))
 

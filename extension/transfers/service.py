@@ -15,7 +15,7 @@ from funicular.core.storage import StoreCredentials, filesystem, parse
 from funicular.core.storage.endpoints import open_sink
 from funicular.core.storage.journal import ENDED, RESUMABLE, Journal, Transfer
 from funicular.core.storage.stores import StoreError, get_store
-from funicular.core.storage.transfer import plan, run
+from funicular.core.storage.transfer import check_destination, plan, run
 
 from ..changes import ChangeStream
 
@@ -67,8 +67,12 @@ class TransferService:
         except KeyError:  # Journal's word for "no such record", from load only
             return None
 
-    def submit(self, src: object, dst: object) -> Transfer:
-        t = plan(src, dst, self.creds)  # SpecError / ValueError: a 400
+    def submit(self, src: object, dst: object, create_container: bool = False) -> Transfer:
+        """A new transfer, started. SpecError / ValueError: a 400; a destination
+        container that does not exist (and is not to be made): MissingContainer, a 404,
+        before any record is kept."""
+        t = plan(src, dst, self.creds, create_container=create_container)
+        check_destination(t, self.creds, hint="create_container makes it")
         self.journal.save(t)
         self._start(t)
         return t

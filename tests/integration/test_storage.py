@@ -4,6 +4,7 @@ and download, through the ``funicular transfer`` CLI), and users kept apart."""
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -193,3 +194,111 @@ def test_the_cli_lists_shares_and_removes(bucket, tmp_path):
     assert filesystem("swift", c).ls(bucket) == []
     p = _cli(*base, "cp", "/etc/hostname", "ftp://x/y")
     assert p.wait(60) == 2 and "scheme" in p.stderr.read()
+
+
+# ------------------------------------------------------------------ copies that cannot end
+def _segments(scheme: str, c, bucket: str) -> list[str]:
+    """What an unfinished upload left: Swift's segments, S3's open multipart uploads."""
+    if scheme == "swift":
+        try:
+            return filesystem("swift", c).find(f"{bucket}_segments")
+        except FileNotFoundError:
+            return []
+    s3 = get_store("s3", c).client
+    return [u["Key"] for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+
+
+@pytest.mark.parametrize("scheme", ["swift", "s3"])
+def test_a_copy_into_a_missing_container_is_refused(scheme, cluster, tmp_path):
+    """Said before anything moves: no record to resume, no segment container, no
+    traceback; --create-container makes it."""
+    c = creds("alice")
+    cred_file = tmp_path / "store.env"
+    cred_file.write_text("".join(f"{k}={v}\n" for k, v in c.to_env().items()))
+    cred_file.chmod(0o600)
+    (tmp_path / "a.txt").write_text("into a new container\n")
+    base = ["--credentials", str(cred_file), "--journal", str(tmp_path / "j")]
+    missing = f"funitest-missing-{scheme}"
+    out, err = (p := _cli(*base, "cp", str(tmp_path / "a.txt"), f"{scheme}://{missing}/")
+                ).communicate(timeout=60)
+    assert p.returncode == 1, (out, err)
+    assert err == (f"funicular: error: container {missing} does not exist "
+                   "(--create-container makes it)\n")
+    assert Journal(str(tmp_path / "j")).all() == []
+    assert not get_store(scheme, c).container_exists(missing)
+    assert not get_store("swift", c).container_exists(f"{missing}_segments")
+    try:
+        p = _cli(*base, "cp", "--create-container", str(tmp_path / "a.txt"),
+                 f"{scheme}://{missing}/")
+        assert p.wait(60) == 0, p.stderr.read()
+        assert get_store(scheme, c).head(missing, "a.txt").size == 21
+    finally:
+        remove_container("alice", missing)
+
+
+@pytest.mark.parametrize("scheme", ["swift", "s3"])
+def test_a_failure_for_good_removes_what_it_wrote(scheme, bucket, tmp_path):
+    """The source goes away after two of three parts: the transfer fails for good, and
+    the parts already in the store go (Swift: the segments; S3: the multipart upload
+    is aborted)."""
+    c = creds("alice")
+    src = tmp_path / "gone.bin"
+    src.write_bytes(os.urandom(12 * MIB))
+    t = plan(str(src), f"{scheme}://{bucket}/gone.bin", c)
+
+    def remove_the_source(t):
+        if len(t.done) == 2 and src.exists():
+            src.unlink()
+    transfer(t, c, Journal(str(tmp_path / "j")), part_size=5 * MIB, concurrency=1,
+             progress=remove_the_source)
+    assert t.state == "failed" and "No such file" in t.error, (t.state, t.error)
+    assert _segments(scheme, c, bucket) == []
+    assert get_store(scheme, c).head(bucket, "gone.bin") is None
+
+
+def test_a_container_removed_under_an_upload_fails_it_for_good(bucket, tmp_path):
+    """Swift: the container goes before the manifest is written (404): nothing to
+    resume into, so the segments go too."""
+    c = creds("alice")
+    src = tmp_path / "x.bin"
+    src.write_bytes(os.urandom(3 * MIB))
+    t = plan(str(src), f"swift://{bucket}/x.bin", c)
+
+    def remove_the_container(t):
+        if len(t.done) == 3:
+            get_store("swift", c).conn.delete_container(bucket)
+    transfer(t, c, Journal(str(tmp_path / "j")), part_size=MIB, concurrency=1,
+             progress=remove_the_container)
+    assert t.state == "failed" and "404" in t.error, (t.state, t.error)
+    assert _segments("swift", c, bucket) == []
+
+
+def test_ctrl_c_keeps_what_resume_needs(bucket, tmp_path):
+    """An interruption is not a failure: the segments stay, and resume sends only the
+    rest."""
+    c = creds("alice")
+    size = 256 * MIB
+    src = tmp_path / "big.bin"
+    digest = _file(src, size)
+    cred_file = tmp_path / "store.env"
+    cred_file.write_text("".join(f"{k}={v}\n" for k, v in c.to_env().items()))
+    cred_file.chmod(0o600)
+    journal = Journal(str(tmp_path / "journal"))
+    base = ["--credentials", str(cred_file), "--journal", journal.path, "--part-size", "8"]
+    cp = _cli(*base, "--concurrency", "1", "cp", str(src), f"swift://{bucket}/big.bin")
+    t = wait_for(lambda: next((t for t in journal.all() if len(t.done) >= 4), None), 120,
+                 "four parts", interval=0.05)
+    cp.send_signal(signal.SIGINT)
+    out, err = cp.communicate(timeout=60)
+    assert cp.returncode == 130 and f"transfer resume {t.id}" in err, (out, err)
+    t = journal.load(t.id)
+    assert t.state == "interrupted" and len(t.done) >= 4, (t.state, t.error)
+    assert len(_segments("swift", c, bucket)) >= len(t.done)
+    p = _cli(*base, "resume", t.id)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, (out, err)
+    after = journal.load(t.id)
+    assert after.state == "done" and after.bytes_moved < 2 * size - t.bytes_done + 8 * MIB
+    down = tmp_path / "back.bin"
+    back = transfer(plan(f"swift://{bucket}/big.bin", str(down), c), c, journal)
+    assert back.state == "done" and _sha256(down) == digest

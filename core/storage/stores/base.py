@@ -25,12 +25,31 @@ class StoreError(RuntimeError):
         return self.status is None or self.status in (408, 429) or self.status >= 500
 
 
+class MissingContainer(FileNotFoundError):
+    """The container (bucket) a transfer writes into does not exist, and nobody asked
+    for it to be made: said before anything is written, so nothing is left behind."""
+
+    def __init__(self, container: str, hint: str = ""):
+        super().__init__(f"container {container} does not exist" + (f" ({hint})" if hint
+                                                                     else ""))
+        self.container = container
+
+
 class ObjectStore:
     scheme = ""
 
     def __init__(self, creds: StoreCredentials):
         creds.require(self.scheme)
         self.creds = creds
+
+    # containers
+    def container_exists(self, container: str) -> bool:
+        """False only when the store says there is no such container (404)."""
+        raise NotImplementedError
+
+    def create_container(self, container: str) -> None:
+        """Makes it; one that exists already is fine."""
+        raise NotImplementedError
 
     # objects
     def head(self, container: str, key: str) -> ObjectInfo | None:

@@ -46,6 +46,26 @@ class S3Store(ObjectStore):
         except Exception as e:
             raise _error(e, what) from None
 
+    def container_exists(self, container):
+        try:
+            self.client.head_bucket(Bucket=container)
+        except Exception as e:
+            err = _error(e, f"HEAD {container}")
+            if err.status == 404:
+                return False
+            raise err from None
+        return True
+
+    def create_container(self, container):
+        try:
+            where = ({} if self.creds.s3_region == "us-east-1" else {
+                "CreateBucketConfiguration": {"LocationConstraint": self.creds.s3_region}})
+            self.client.create_bucket(Bucket=container, **where)
+        except Exception as e:
+            code = (getattr(e, "response", None) or {}).get("Error", {}).get("Code", "")
+            if code != "BucketAlreadyOwnedByYou":
+                raise _error(e, f"create bucket {container}") from None
+
     def head(self, container, key):
         try:
             h = self.client.head_object(Bucket=container, Key=key)

@@ -5,8 +5,14 @@ Large objects are static large objects (SLO): segments go to ``<container>_segme
 manifest that makes the object visible is written last. One connection per thread
 (a swiftclient ``Connection`` is not thread-safe); retries are the engine's, not
 swiftclient's, so an unreachable store is reported at once.
+
+The login is auth v1.0 or Keystone v3 (see ``credentials``), both through
+swiftclient's own code (``auth_version``, ``os_options``), as the ``swift`` command
+line does it; v3 needs python-keystoneclient beside swiftclient. An expired token is
+replaced by swiftclient itself (one new login on a 401, for either version).
 """
 
+import importlib.util
 import json
 import secrets
 import threading
@@ -51,8 +57,42 @@ def _body(body, length: int):
 
 def _error(e: Exception, what: str) -> StoreError:
     status = getattr(e, "http_status", None)
-    reason = getattr(e, "http_reason", "") or str(e).splitlines()[0][:200]
+    reason = getattr(e, "http_reason", "") or (str(e).strip().splitlines() or [""])[0][:200]
+    if status is None and reason.startswith("Unauthorized"):
+        # swiftclient's words for Keystone refusing the login (it gives no status):
+        # a 401, not an outage to retry
+        status = 401
     return StoreError(f"swift: {what}: {status or ''} {reason}".replace("  ", " "), status)
+
+
+def has_keystoneclient() -> bool:
+    """swiftclient's v3 login imports it (it is not one of swiftclient's requirements)."""
+    return importlib.util.find_spec("keystoneclient") is not None
+
+
+def connection_args(creds) -> dict:
+    """``swiftclient.Connection``'s login arguments for ``creds``: auth v1.0, or
+    Keystone v3 with its ``os_options`` (domains, project, region; an application
+    credential's id and secret). ValueError for a v3 login that cannot work."""
+    args = {"authurl": creds.swift_auth_url, "user": creds.swift_user,
+            "key": creds.swift_key, "auth_version": "1"}
+    if not creds.swift_keystone:
+        return args
+    if not has_keystoneclient():
+        raise ValueError("swift: a Keystone v3 login needs python-keystoneclient "
+                         "(pip install python-keystoneclient)")
+    scope = creds.keystone_scope()
+    options = {name.removeprefix("swift_"): value for name, value in scope.items() if value}
+    if creds.swift_app_credential:
+        # the id and secret also as user and key: swiftclient logs in again on a 401
+        # (an expired token) only when it has both
+        options.update(auth_type="v3applicationcredential",
+                       application_credential_id=creds.swift_user,
+                       application_credential_secret=creds.swift_key)
+    elif not (creds.swift_project_name or creds.swift_project_id):
+        raise ValueError("swift: a Keystone v3 login needs the project (swift_project_name "
+                         "or swift_project_id; OS_PROJECT_NAME or OS_PROJECT_ID)")
+    return {**args, "auth_version": "3", "os_options": options}
 
 
 class SwiftStore(ObjectStore):
@@ -60,6 +100,7 @@ class SwiftStore(ObjectStore):
 
     def __init__(self, creds, timeout: float = 60):
         super().__init__(creds)
+        connection_args(creds)  # a login that cannot work is said here, not per call
         self._local = threading.local()
         self._timeout = timeout
 
@@ -68,9 +109,8 @@ class SwiftStore(ObjectStore):
         conn = getattr(self._local, "conn", None)
         if conn is None:
             import swiftclient
-            conn = swiftclient.Connection(
-                self.creds.swift_auth_url, self.creds.swift_user, self.creds.swift_key,
-                auth_version="1", retries=0, timeout=self._timeout)
+            conn = swiftclient.Connection(**connection_args(self.creds), retries=0,
+                                          timeout=self._timeout)
             self._local.conn = conn
         return conn
 
@@ -83,6 +123,19 @@ class SwiftStore(ObjectStore):
     @staticmethod
     def segments(container: str, key: str, handle: str) -> tuple[str, str]:
         return f"{container}_segments", f"{key}/funicular/{handle}/"
+
+    def container_exists(self, container):
+        try:
+            self.conn.head_container(container)
+        except Exception as e:
+            err = _error(e, f"HEAD {container}")
+            if err.status == 404:
+                return False
+            raise err from None
+        return True
+
+    def create_container(self, container):
+        self.call(f"PUT {container}", "put_container", container)
 
     def head(self, container, key):
         try:
