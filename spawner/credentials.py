@@ -53,6 +53,12 @@ class StoreSettings:
     swift_auth_url: str = ""
     s3_endpoint: str = ""
     s3_region: str = "us-east-1"
+    # Swift behind Keystone v3 (auth version "3", or "" with a URL ending in /v3)
+    swift_auth_version: str = ""
+    swift_user_domain: str = "Default"
+    swift_project: str = "{user}"
+    swift_project_domain: str = "Default"
+    swift_region: str = ""
 
 
 def store_credentials(settings: StoreSettings, user: str,
@@ -69,8 +75,19 @@ def store_credentials(settings: StoreSettings, user: str,
         return None
     ident = settings.identity.format(user=user)
     swift, s3 = settings.swift_auth_url, settings.s3_endpoint
+    keystone = {}
+    if swift and (settings.swift_auth_version == "3" or (
+            not settings.swift_auth_version and swift.rstrip("/").endswith("/v3"))):
+        # the Keystone user is the identity; the project is the user's own by default
+        keystone = dict(
+            swift_auth_version="3", swift_user_domain_name=settings.swift_user_domain,
+            swift_project_name=settings.swift_project.format(user=user),
+            swift_project_domain_name=settings.swift_project_domain,
+            swift_region_name=settings.swift_region or None)
+    elif swift and settings.swift_auth_version:
+        keystone = dict(swift_auth_version=settings.swift_auth_version)
     return StoreCredentials(
         swift_auth_url=swift or None, swift_user=ident if swift else None,
         swift_key=key if swift else None, s3_endpoint=s3 or None,
         s3_access_key=ident if s3 else None, s3_secret_key=key if s3 else None,
-        s3_region=settings.s3_region)
+        s3_region=settings.s3_region, **keystone)

@@ -145,7 +145,10 @@ class SpawnerOffer(SpawnerTraits):
             (lambda: hook(self, user=user))
         return store_credentials(StoreSettings(
             self.storage_keys_file, self.storage_identity, self.storage_swift_auth_url,
-            self.storage_s3_endpoint, self.storage_s3_region), user or self.user.name, ask)
+            self.storage_s3_endpoint, self.storage_s3_region, self.storage_swift_auth_version,
+            self.storage_swift_user_domain, self.storage_swift_project,
+            self.storage_swift_project_domain, self.storage_swift_region),
+            user or self.user.name, ask)
 
     # ------------------------------------------------------------------ the form
     @property

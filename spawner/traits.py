@@ -280,6 +280,31 @@ class SpawnerTraits(HasTraits):
         notebook servers and compute nodes reach it; empty: no Swift API.""",
     ).tag(config=True)
 
+    storage_swift_auth_version = Enum(
+        ["", "1", "3"], "", help="""Swift's login: '1' (tempauth, swauth: auth/v1.0) or
+        '3' (Keystone v3, as at Fenix and CSCS); empty: '3' for an auth URL ending in
+        /v3, else '1'. With '3', storage_identity is the Keystone user name (set it to
+        '{user}') and storage_keys_file holds each user's Keystone password.""",
+    ).tag(config=True)
+
+    storage_swift_user_domain = Unicode(
+        "Default", help="Keystone v3: the domain of the users' Keystone accounts.",
+    ).tag(config=True)
+
+    storage_swift_project = Unicode(
+        "{user}", help="""Keystone v3: the project (tenant) whose Swift account the user
+        works in ({user} is the hub user's name).""",
+    ).tag(config=True)
+
+    storage_swift_project_domain = Unicode(
+        "Default", help="Keystone v3: the domain of that project.",
+    ).tag(config=True)
+
+    storage_swift_region = Unicode(
+        "", help="""Keystone v3: the region of Swift's endpoint in the service catalog,
+        where it has several; empty: the first.""",
+    ).tag(config=True)
+
     storage_s3_endpoint = Unicode(
         "", help="""S3 endpoint URL as notebook servers and compute nodes reach it (also
         Swift's s3api); empty: no S3 API.""",

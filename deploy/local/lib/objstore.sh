@@ -1,18 +1,23 @@
 # The object store: a real OpenStack Swift (from PyPI) with the s3api middleware, so one
 # proxy speaks both the Swift and the S3 API. Sourced by up/down.
 #
-# One replica on one directory; tempauth with one account per box user (key in
-# $BOX/objstore/accounts.tsv, 0600; S3 access key "USER:USER", secret the same key);
-# the proxy on the nodes' bridge ($HOSTIP), so notebooks and jobs reach it, the
-# account/container/object servers and memcached on loopback. Everything is
-# stopped by PID (pid files in $O/run, with the command name to check).
+# One replica on one directory; two logins for every box user, both with the key in
+# $BOX/objstore/accounts.tsv (0600): auth v1.0 (tempauth, account AUTH_USER, "USER:USER";
+# S3 access key "USER:USER", secret the same key) and Keystone v3 (lib/keystone.sh: user
+# USER in domain Default, project USER, account KEY_<project id>; S3 with the EC2
+# credential in $BOX/objstore/ec2.tsv). The proxy and Keystone on the nodes' bridge
+# ($HOSTIP), so notebooks and jobs reach them, the account/container/object servers
+# and memcached on loopback. Everything is stopped by PID (pid files in $O/run, with
+# the command name to check).
 # shellcheck shell=bash
 O=$BOX/objstore
 OBJ_PORT=${FUNICULAR_OBJSTORE_PORT:-8090}
-OBJ_BACKEND_PORT=6210   # object; container +1, account +2
-OBJ_MEMCACHE_PORT=11312
+OBJ_BACKEND_PORT=${FUNICULAR_OBJSTORE_BACKEND_PORT:-6210}   # object; container +1, account +2
+OBJ_MEMCACHE_PORT=${FUNICULAR_OBJSTORE_MEMCACHE_PORT:-11312}
 SWIFT_VERSION=2.38.3
 SWIFT_VENV=$O/venv
+# shellcheck source=keystone.sh
+source "$HERE/lib/keystone.sh"
 
 objstore_install() {
   if ! "$SWIFT_VENV/bin/python" -c "import swift, sys; sys.exit(swift.__version__ != '$SWIFT_VERSION')" 2>/dev/null; then
@@ -21,6 +26,7 @@ objstore_install() {
     "$SWIFT_VENV/bin/pip" install -q --disable-pip-version-check "swift==$SWIFT_VERSION" \
       > "$O/pip.log" 2>&1 || die "pip install swift failed: $(tail -5 "$O/pip.log")"
   fi
+  keystone_install
 }
 
 # the accounts: every box user (users.tsv) gets one; keys are made once and kept
@@ -46,9 +52,9 @@ objstore_config() {
   mkdir -p "$e" "$O/srv/d1" "$O/run" "$O/log"
   id swift >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin swift
   chown -R swift: "$O/srv" "$O/run" "$O/log"
-  { _objstore_common $p_acc; printf '[pipeline:main]\npipeline = account-server\n[app:account-server]\nuse = egg:swift#account\n'; } > "$e/account-server.conf"
-  { _objstore_common $p_cont; printf '[pipeline:main]\npipeline = container-server\n[app:container-server]\nuse = egg:swift#container\n[container-updater]\ninterval = 5\n'; } > "$e/container-server.conf"
-  { _objstore_common $p_obj; printf '[pipeline:main]\npipeline = object-server\n[app:object-server]\nuse = egg:swift#object\n'; } > "$e/object-server.conf"
+  { _objstore_common "$p_acc"; printf '[pipeline:main]\npipeline = account-server\n[app:account-server]\nuse = egg:swift#account\n'; } > "$e/account-server.conf"
+  { _objstore_common "$p_cont"; printf '[pipeline:main]\npipeline = container-server\n[app:container-server]\nuse = egg:swift#container\n[container-updater]\ninterval = 5\n'; } > "$e/container-server.conf"
+  { _objstore_common "$p_obj"; printf '[pipeline:main]\npipeline = object-server\n[app:object-server]\nuse = egg:swift#object\n'; } > "$e/object-server.conf"
   {
     cat <<EOF
 [DEFAULT]
@@ -60,8 +66,10 @@ swift_dir = $e
 log_level = WARNING
 
 [pipeline:main]
-# s3api before the auth middleware, slo after it (an S3 multipart upload is an SLO)
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl s3api tempauth copy slo dlo versioned_writes symlink proxy-logging proxy-server
+# s3api before the auth middleware, slo after it (an S3 multipart upload is an SLO);
+# Keystone's (authtoken, s3token, keystoneauth) before tempauth: keystoneauth claims
+# every request it sees, and tempauth then takes back its own (lib/keystone.sh)
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl authtoken s3api s3token keystoneauth tempauth copy slo dlo versioned_writes symlink proxy-logging proxy-server
 
 [app:proxy-server]
 use = egg:swift#proxy
@@ -86,6 +94,7 @@ s3_acl = false
 use = egg:swift#memcache
 memcache_servers = 127.0.0.1:$OBJ_MEMCACHE_PORT
 EOF
+    keystone_proxy_filters
     for f in catch_errors gatekeeper healthcheck proxy-logging:proxy_logging listing_formats \
              bulk tempurl copy slo dlo symlink; do
       printf '[filter:%s]\nuse = egg:swift#%s\n' "${f%%:*}" "${f##*:}"
@@ -117,8 +126,9 @@ _objstore_stop_one() {
   rm -f "$O/run/$1.comm"
 }
 
-_objstore_probe() {  # the admin account: healthcheck and a token
+_objstore_probe() {  # Keystone answers; the admin account: healthcheck and a token
   local key
+  _keystone_probe || return 1
   key=$(awk -F'\t' '$1 == "admin" {print $2}' "$O/accounts.tsv")
   # the key on stdin, never in curl's argv (ps shows argv to every user)
   curl -sf -m 3 "http://$HOSTIP:$OBJ_PORT/healthcheck" >/dev/null &&
@@ -131,9 +141,12 @@ objstore_up() {
   mkdir -p "$O"; chmod 755 "$O"
   objstore_install
   objstore_accounts
+  keystone_config
+  keystone_start
+  keystone_accounts
   objstore_config
   if ! _objstore_alive memcached; then
-    memcached -d -P "$O/run/memcached.pid" -u swift -l 127.0.0.1 -p $OBJ_MEMCACHE_PORT -U 0 -m 64
+    memcached -d -P "$O/run/memcached.pid" -u swift -l 127.0.0.1 -p "$OBJ_MEMCACHE_PORT" -U 0 -m 64
     for _ in $(seq 20); do [ -s "$O/run/memcached.pid" ] && break; sleep 0.1; done
     echo memcached > "$O/run/memcached.comm"
   fi
@@ -151,10 +164,10 @@ objstore_up() {
   done
   for _ in $(seq 1 300); do _objstore_probe && break; sleep 0.1; done
   _objstore_probe || die "object store not answering: $(tail -5 "$O/log/proxy.log")"
-  say "object store (Swift $SWIFT_VERSION + S3) on http://$HOSTIP:$OBJ_PORT ($STATE/objstore.tsv)"
+  say "object store (Swift $SWIFT_VERSION + S3) on http://$HOSTIP:$OBJ_PORT ($STATE/objstore.tsv), Keystone v3 on $KEYSTONE_URL/v3 ($O/ec2.tsv)"
 }
 
 objstore_down() {
   local s
-  for s in proxy container-updater object container account memcached; do _objstore_stop_one "$s"; done
+  for s in proxy container-updater object container account keystone memcached; do _objstore_stop_one "$s"; done
 }
