@@ -95,8 +95,10 @@ c.FunicularSpawner.jobs_slurmrestd_url = "http://slurmctl:6820"
 if c.FunicularSpawner.jobs_backend == "cli":
     # sbatch in the notebook image (slurm-client) talks to slurmctld with the node's munge
     # and needs the site's users (SlurmUser); ch-run then leaves passwd alone
-    c.FunicularSpawner.container_binds = ["/etc/slurm", "/run/munge", "/etc/passwd",
-                                          "/etc/group"]
+    # (a Slurm release that is not the host's: its slurm.conf without the host's PluginDir)
+    conf = slurm_release.get("FUNICULAR_SLURM_IMAGE_CONF", "")
+    c.FunicularSpawner.container_binds = [f"{conf}:/etc/slurm" if conf else "/etc/slurm",
+                                          "/run/munge", "/etc/passwd", "/etc/group"]
 # tests: a fake UNICORE server (tests/integration/unicore_fake.py); no real one here
 c.FunicularSpawner.jobs_unicore_url = os.environ.get("FUNICULAR_UNICORE_URL", "")
 # tests run their own hub next to the demo one: separate per-user files and job names

@@ -40,6 +40,14 @@ EXIT_CODE_WAIT = 60.0  # seconds after its end that a job's exit code is looked 
 SUBMIT_GRACE = 600.0
 
 
+# the jobs API's backends that reach the same scheduler (Slurm's job ids)
+SLURM_BACKENDS = frozenset({"cli", "rest"})
+
+
+def same_scheduler(a: str, b: str) -> bool:
+    return a == b or {a, b} <= SLURM_BACKENDS
+
+
 class JobService:
     def __init__(self, store: JobStore, backend: JobBackend, site: JobSite, *, user: str,
                  home: str, poll_interval: float = 2.0, idle_interval: float = 60.0,
@@ -165,6 +173,9 @@ class JobService:
         rec = await self.get(job_id)
         if rec is None or rec.final or not rec.backend_id:
             return rec
+        if not self.knows(rec):
+            raise SpecError("id", f"job {rec.id} ran through {rec.backend}; this server "
+                            f"reaches its jobs through {self.backend.name} only")
         await self.backend.cancel(rec.backend_id)
         self.hurry()
         return rec
@@ -304,11 +315,20 @@ class JobService:
             except TimeoutError:
                 pass
 
+    def knows(self, rec: JobRecord) -> bool:
+        """Whether this server's backend can ask about ``rec``'s job: one it submitted
+        through, or the other way into the same Slurm. The user's records outlive a
+        site's change of jobs_backend; a UNICORE job's id means nothing to Slurm (and
+        one such record must not stop every other job's news)."""
+        return same_scheduler(rec.backend, self.backend.name)
+
     async def poll(self) -> bool:
-        """One look at every unfinished job; True while any is unfinished, or has
-        ended in the last minute without an exit code from accounting yet."""
+        """One look at every unfinished job of this backend's scheduler; True while any
+        is unfinished, or has ended in the last minute without an exit code from
+        accounting yet."""
         await self._flush()
-        late = await self.store.without_exit_code(since=time.time() - EXIT_CODE_WAIT)
+        late = [r for r in await self.store.without_exit_code(
+            since=time.time() - EXIT_CODE_WAIT) if self.knows(r)]
         for rec in late:
             try:
                 acct = summarize(await self.backend.accounting(rec.backend_id))
@@ -320,7 +340,7 @@ class JobService:
                 await self._changed(rec)
         unfinished = await self._unfinished()
         await self._settle_lost_submits(unfinished)
-        recs = [r for r in unfinished if r.backend_id]
+        recs = [r for r in unfinished if r.backend_id and self.knows(r)]
         if not recs:
             return bool(late or self._unsaved)
         states = await self.backend.states([r.backend_id for r in recs])

@@ -33,7 +33,7 @@ def rest_hub(cluster):
 def clean(rest_hub):
     yield
     rest_hub.stop_all_servers()
-    for user in ("alice", "bob"):
+    for user in ("alice", "bob", "jane.doe"):
         wait_for(lambda u=user: not notebook_jobs(u, REST_JOB_PREFIX), 15, "jobs to end")
 
 
@@ -90,3 +90,26 @@ def test_admin_cancel_is_explained_and_walltime_warning_arrives(rest_hub):
     wait_for(lambda: rest_hub.server("bob", "short") is None, 30, "the hub to notice")
     home = rest_hub.login("bob").get(rest_hub.url + "hub/home", timeout=30).text
     assert f"Slurm job {job_id}" in home and "cancelled by an administrator (uid 0)" in home
+
+
+@pytest.mark.parametrize(("image", "engine"), [
+    ("notebook", "charliecloud"), ("notebook-sqfs", "charliecloud"),
+    ("notebook-podman", "podman")])
+def test_a_site_user_under_each_engine_through_slurmrestd(rest_hub, image, engine):
+    """jane.doe (a dot, her home in /srv/homes) through slurmrestd, as through the
+    commands in test_engines: the job runs as her, in her home, under the engine."""
+    name = image.replace("notebook", "nb")
+    r = rest_hub.spawn("jane.doe", name, {"profile": "mc-small", "image": image})
+    assert r.status_code in (201, 202), r.text
+    job_id = rest_hub.wait_ready("jane.doe", name)["state"]["job_id"]
+    try:
+        info = rest_hub.server_get("jane.doe", "funicular/api/info", name=name).json()
+        assert info["container_engine"] == engine and info["in_container"] is True
+        assert info["user"] == "jane.doe" and info["slurm_job_id"] == job_id
+        # Charliecloud mounts the home at /home/<user>; Podman at the host's path
+        inside = "/home/jane.doe" if engine == "charliecloud" else "/srv/homes/jane.doe"
+        assert info["home"] == info["cwd"] == inside, info
+        assert run("squeue", "-h", "-j", job_id, "-o", "%u").stdout.strip() == "jane.doe"
+    finally:
+        assert rest_hub.stop_server("jane.doe", name).status_code in (202, 204)
+    wait_for(lambda: job_state(job_id) in ("CANCELLED", "COMPLETED"), 30, "the job to end")

@@ -543,7 +543,7 @@ class OneJob(Base):
     def delete(self, job_id):
         job = self.job(job_id)
         if job.get("slurm_id"):
-            _as_user(job["xlogin"], "scancel", job["slurm_id"])
+            _as_user(job["xlogin"], shutil.which("scancel") or "scancel", job["slurm_id"])
         del self.state.jobs[job_id]
         self.set_status(204)
 
@@ -555,7 +555,7 @@ class Action(Base):
             start(job)
         elif action == "abort":
             if job.get("slurm_id"):
-                _as_user(job["xlogin"], "scancel", job["slurm_id"])
+                _as_user(job["xlogin"], shutil.which("scancel") or "scancel", job["slurm_id"])
             job["log"].append("Aborted by the user")
         else:
             raise web.HTTPError(404, f"no action {action}")

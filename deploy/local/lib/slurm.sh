@@ -97,6 +97,16 @@ NodeName=ws1  NodeHostname=ws1  NodeAddr=$NET.31 CPUs=64 RealMemory=50000 State=
 PartitionName=training Nodes=ws1 DefaultTime=60 MaxTime=12:00:00 State=UP
 CONF
   echo "NodeName=gpu1 Name=gpu File=$S/fakedev/nvidia[0-1]" > /etc/slurm/gres.conf
+  if [ -n "$SLURM_PLUGIN_DIR" ]; then
+    # for the notebook image's own client (of this release, from its Debian): the same
+    # files without PluginDir, which names the host's copy of the release
+    mkdir -p "$S/conf-images"
+    grep -v '^PluginDir=' /etc/slurm/slurm.conf > "$S/conf-images/slurm.conf"
+    cp /etc/slurm/gres.conf "$S/conf-images/gres.conf"
+    if [ -f /etc/slurm/cgroup.conf ]; then cp /etc/slurm/cgroup.conf "$S/conf-images/"
+    else rm -f "$S/conf-images/cgroup.conf"; fi
+    chmod -R a+rX "$S/conf-images"
+  fi
   cat > /etc/slurm/slurmdbd.conf <<CONF
 AuthType=auth/munge
 AuthAltTypes=auth/jwt

@@ -18,6 +18,8 @@
 # $BOX/slurm/release.env says what `up` chose, for down, the hub's config and the tests:
 #   FUNICULAR_SLURM_RELEASE=24.11
 #   FUNICULAR_SLURM_BIN_DIR=/var/lib/funicular/slurm-releases/24.11/bin   (empty: PATH)
+#   FUNICULAR_SLURM_IMAGE_CONF=/var/lib/funicular/slurm/conf-images  (the slurm.conf that
+#     containers get: the image's client has its plugins where Debian put them)
 # shellcheck shell=bash
 # (the settings below are for the scripts that source this file)
 # shellcheck disable=SC2034
@@ -97,8 +99,8 @@ slurm_release_install() {
 # slurm_release_record: what down, the hub's config and the tests read
 slurm_release_record() {
   mkdir -p "$(dirname "$SLURM_RELEASE_ENV")"
-  printf 'FUNICULAR_SLURM_RELEASE=%s\nFUNICULAR_SLURM_BIN_DIR=%s\n' "$SLURM_RELEASE" "$SLURM_BIN" \
-    > "$SLURM_RELEASE_ENV"
+  printf 'FUNICULAR_SLURM_RELEASE=%s\nFUNICULAR_SLURM_BIN_DIR=%s\nFUNICULAR_SLURM_IMAGE_CONF=%s\n' \
+    "$SLURM_RELEASE" "$SLURM_BIN" "${SLURM_BIN:+$S/conf-images}" > "$SLURM_RELEASE_ENV"
   chmod 644 "$SLURM_RELEASE_ENV"
 }
 

@@ -165,3 +165,30 @@ async def test_a_store_that_takes_no_write_after_the_submit_loses_no_record(tmp_
     finally:
         other.close()
         service.store.close()
+
+
+async def test_a_record_of_another_scheduler_stops_no_other_jobs_news(service):
+    """alice's store keeps a UNICORE job from before the site moved to Slurm: its id is
+    no Slurm id, and the Slurm backend is never asked about it (nor told to cancel
+    it); her Slurm jobs' news arrives all the same."""
+    await service.store.put(JobRecord(id="jold", backend="unicore", name="old",
+                                      request=GOOD, dir="funicular-jobs/jold",
+                                      state="RUNNING", backend_id="014df7ba-cedd"))
+    asked = []
+    states = service.backend.states
+
+    async def slurm_only(ids):
+        asked.extend(ids)
+        if any(not i.isdigit() for i in ids):
+            raise SlurmError(f"bad Slurm job id {ids!r}")
+        return await states(ids)
+    service.backend.states = slurm_only
+    job = await service.submit(GOOD)
+    service.backend.tasks[job.backend_id] = [TaskState(job.backend_id, "COMPLETED",
+                                                       exit_code="0:0")]
+    await service.poll()
+    assert (await service.get(job.id)).state == "COMPLETED"
+    assert asked == [job.backend_id]
+    with pytest.raises(SpecError, match="ran through unicore"):
+        await service.cancel("jold")
+    assert (await service.get("jold")).state == "RUNNING"  # left as it was
