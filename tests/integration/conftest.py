@@ -30,7 +30,7 @@ def cluster():
     use_box_slurm()  # FUNICULAR_SLURM may have switched the box to another release
     # a clean slate: no test job of an earlier, interrupted run may hold nodes or GPUs
     left = run("squeue", "-h", "-t", "PD,CF,R,S", "-o", "%i %j").stdout.split("\n")
-    ours = (JOB_PREFIX, REST_JOB_PREFIX, SSL_JOB_PREFIX, "funiback", "blocker")
+    ours = (JOB_PREFIX, REST_JOB_PREFIX, SSL_JOB_PREFIX, "funiback", "funiplist", "blocker")
     stale = [line.split()[0] for line in left
              if line.split()[1:2] and line.split()[1].startswith(ours)]
     if stale:
