@@ -1,7 +1,8 @@
 # Debian packages the box needs; installs only what is missing.
+# (mount: Essential on Debian 12, not on 13; the box mounts in the nodes' namespaces)
 # shellcheck shell=bash
 PKGS="slurmctld slurmd slurm-client slurmrestd slurm-wlm-jwt-plugin slurmdbd mariadb-server munge
-sudo curl iproute2 util-linux procps passwd ca-certificates
+sudo curl iproute2 util-linux mount procps passwd ca-certificates
 charliecloud-runtime squashfs-tools squashfuse fuse3 mmdebstrap uidmap patchelf
 podman runc catatonit fuse-overlayfs skopeo
 memcached

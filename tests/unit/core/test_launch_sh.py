@@ -11,16 +11,21 @@ import pytest
 
 LAUNCH = str(importlib.resources.files("funicular.core") / "launch.sh")
 
-# a "server" that handles the walltime warning and shuts down slowly on SIGTERM
+# a "server" that handles the walltime warning and shuts down slowly on SIGTERM. It
+# writes with os.write, not print: the test signals as soon as it reads "up", and a
+# handler that runs before that print has let go of sys.stdout's buffer and prints
+# itself is a reentrant call, a RuntimeError (Python 3.13: a run in four or so)
 SERVER = """
-import signal, sys, time
+import os, signal, sys, time
+def say(line):
+    os.write(1, (line + "\\n").encode())
 def stop(*a):
     time.sleep(0.5)
-    print("server: clean exit", flush=True)
+    say("server: clean exit")
     sys.exit(0)
-signal.signal(signal.SIGUSR1, lambda *a: print("server: warned", flush=True))
+signal.signal(signal.SIGUSR1, lambda *a: say("server: warned"))
 signal.signal(signal.SIGTERM, stop)
-print("server: up", flush=True)
+say("server: up")
 time.sleep(float(sys.argv[1]))
 sys.exit(7)
 """
