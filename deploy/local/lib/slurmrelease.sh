@@ -52,6 +52,13 @@ slurm_release_choose() {
   [ -n "$want" ] || [ "${1:-}" = up ] || want=$(slurm_release_recorded)
   want=${want:-$host}
   SLURM_RELEASE=$want; SLURM_BIN=""; SLURM_SBIN=/usr/sbin; SLURM_PLUGIN_DIR=""
+  # another release's commands from the caller's PATH (a test run's, a shell's) go
+  local p kept="" parts
+  IFS=: read -ra parts <<< "$PATH"
+  for p in "${parts[@]}"; do
+    case $p in "$SLURM_RELEASES_DIR"/*/bin) ;; *) kept=${kept:+$kept:}$p;; esac
+  done
+  PATH=$kept; export PATH
   [ "$want" = "$host" ] && return 0
   [ -n "${SLURM_SUITE[$want]:-}" ] \
     || die "FUNICULAR_SLURM=$want: the box knows Slurm ${!SLURM_SUITE[*]} (host: ${host:-none})"
