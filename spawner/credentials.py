@@ -25,9 +25,13 @@ def private_bytes(path: str, error: type[Exception]) -> bytes:
     """A secret file's content; ``error`` if others than its owner may read it (checked
     on the open file, so the file read is the file checked)."""
     with open(path, "rb") as f:
-        if os.fstat(f.fileno()).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        st = os.fstat(f.fileno())
+        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise error(f"{path} is readable by others than its owner: refused "
                         "(chmod 600 it)")
+        if st.st_uid not in (os.geteuid(), 0):  # its owner could swap what the hub signs with
+            raise error(f"{path} belongs to uid {st.st_uid}, not to the hub's account: "
+                        "refused")
         return f.read()
 
 

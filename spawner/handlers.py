@@ -127,6 +127,9 @@ class UnicoreTokenHandler(_ServerTokenHandler):
         spawner = self.server_spawner("is running")
         if not spawner.active:
             raise web.HTTPError(403, "this token belongs to no server that is running")
+        if spawner.jobs_backend != "unicore":  # the user's OIDC token goes nowhere else
+            raise web.HTTPError(404, "this hub hands out no UNICORE credentials "
+                                "(jobs_backend 'unicore')")
         user = self.current_user
         try:
             answer = await unicore_credential(

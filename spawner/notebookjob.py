@@ -93,7 +93,7 @@ def _words(field: str, words: object, *, command: bool) -> tuple[str, ...]:
 
 
 def server_command(cmd: object, args: object, *, env_file: str,
-                   report_timeout: int) -> tuple[str, ...]:
+                   report_timeout: int, proof: bool = True) -> tuple[str, ...]:
     """What the container runs: Funicular's wrapper around the admin's ``Spawner.cmd``
     with ``get_args()`` appended, as JupyterHub's own spawners run ``cmd + args``.
 
@@ -111,7 +111,9 @@ def server_command(cmd: object, args: object, *, env_file: str,
       reported address, which jupyterhub-singleuser binds itself:
       ``funicular-singleuser --env-file=E --report-timeout=T --exec -- CMD... ARGS...``.
       The port is free from the exec until the server binds it; the hub's listener
-      proof (verify_listener) refuses any other process that takes it meanwhile.
+      proof (verify_listener, ``proof``) refuses any other process that takes it
+      meanwhile, so without the proof such a command is refused (SpecError): another
+      user on the node could take the port and be routed the user's browser.
 
     Argv lists only: a string cmd (JupyterHub allows one) is one word, never split
     by a shell."""
@@ -121,6 +123,10 @@ def server_command(cmd: object, args: object, *, env_file: str,
             f"--report-timeout={report_timeout}")
     if cmd_words[0] == SINGLEUSER:
         return (*head, "--", *cmd_words[1:], *arg_words)
+    if not proof:
+        raise SpecError("cmd", f"{cmd_words[0]!r} is exec'd after the port is reported, "
+                        "and another process could take the port meanwhile: it needs "
+                        "verify_listener on (or cmd starting with jupyterhub-singleuser)")
     return (*head, "--exec", "--", *cmd_words, *arg_words)
 
 
@@ -128,13 +134,13 @@ def notebook_job(site: JobSite, *, image: str, engine: str | None, resources: Re
                  user: str, paths: ServerPaths, args: tuple[str, ...], name: str,
                  comment: str, report_timeout: int, walltime_warning: int,
                  extra_sbatch: tuple[str, ...] = (),
-                 cmd: tuple[str, ...] = DEFAULT_CMD) -> BatchJob:
+                 cmd: tuple[str, ...] = DEFAULT_CMD, proof: bool = True) -> BatchJob:
     """``cmd``: the spawner's ``Spawner.cmd``; ``args``: its ``get_args()`` (see
     ``server_command`` for how they combine with Funicular's wrapper)."""
     img = launch.site_image(site, image)
     job = launch.containerised(
         site, img, server_command(cmd, args, env_file=paths.env,
-                                  report_timeout=report_timeout),
+                                  report_timeout=report_timeout, proof=proof),
         user=user, engine=engine, gpus=resources.gpus > 0,
         env=((CONTAINER_ENGINE, engine or img.runtime or site.runtime),))
     home = site.host_home.rstrip("/")

@@ -100,7 +100,8 @@ class SpawnerOffer(SpawnerTraits):
                             "them (profile_list, in KubeSpawner's form, or profiles)")
         elif not callable(self.profile_list):  # a callable's result: when it is called
             self._check_listed(profilelist.parse(self.profile_list, self._override_rules))
-        server_command(self.cmd, self.args, env_file="env", report_timeout=1)
+        server_command(self.cmd, self.args, env_file="env", report_timeout=1,
+                       proof=self.verify_listener)
         if self.volatile_scratch:
             Scratch(**self.volatile_scratch)
         # (how to reach Slurm was checked when this spawner was made: make_backend)
@@ -245,7 +246,7 @@ class SpawnerOffer(SpawnerTraits):
         if key in ("cmd", "args"):  # and words that can travel as argv (SpecError)
             server_command(value if key == "cmd" else self.cmd,
                            value if key == "args" else self.args, env_file="env",
-                           report_timeout=1)
+                           report_timeout=1, proof=self.verify_listener)
         return value
 
     def _check_listed(self, listed: tuple[profilelist.ListedProfile, ...]) -> None:
@@ -260,9 +261,10 @@ class SpawnerOffer(SpawnerTraits):
                 raw = raw(self)
                 if inspect.isawaitable(raw):
                     raw = await raw
-            except Exception as e:  # the admin's code: say so, as a form error
-                raise SpecError("profile_list", f"the callable failed: "
-                                f"{type(e).__name__}: {e}") from None
+            except Exception:  # the admin's code: the hub's log has why, the user a reason
+                self.log.exception("profile_list's callable failed for %s", self.user.name)
+                raise SpecError("profile_list", "the callable failed (the hub's log says "
+                                "why)") from None
         listed = profilelist.parse(raw, self._override_rules)
         if callable(self.profile_list):
             self._check_listed(listed)

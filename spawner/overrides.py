@@ -19,12 +19,15 @@ before the profile is applied.
 """
 
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from funicular.core.errors import SpecError
 
 from .profilelist import Override
+
+log = logging.getLogger("funicular.spawner")
 
 _HUB_WIDE = "it is the hub's, for every user and server"
 _AT_BUILD = "the spawner reads it once, when it is made"
@@ -42,7 +45,8 @@ NOT_PER_PROFILE: dict[str, str] = {
     **dict.fromkeys(("advanced_options", "advanced_partitions", "advanced_limits",
                      "cluster_info_ttl", "material_cache_dir", "material_refresh",
                      "orphan_sweep_interval", "orphan_grace", "job_name_prefix",
-                     "state_dir", "min_uid", "system_uid_ranges", "allowed_group"),
+                     "state_dir", "min_uid", "system_uid_ranges", "allowed_group",
+                     "verify_listener"),
                     _HUB_WIDE),
     **dict.fromkeys(("become", "slurm_backend", "slurm_bin_dir", "sbatch", "squeue",
                      "scancel", "scontrol", "sacct", "sacctmgr", "slurm_timeout",
@@ -95,9 +99,10 @@ async def compose(layers: list[Override], current: Callable[[str], object],
                     value = value(spawner)
                     if inspect.isawaitable(value):
                         value = await value
-                except Exception as e:  # the admin's code: say where, not a traceback
-                    raise SpecError(layer.where, f"{key!r}: the callable failed: "
-                                    f"{type(e).__name__}: {e}") from None
+                except Exception:  # the admin's code: where, to the user; why, to the log
+                    log.exception("%s: %r: the callable failed", layer.where, key)
+                    raise SpecError(layer.where, f"{key!r}: the callable failed (the "
+                                    "hub's log says why)") from None
             values[key] = merged(values[key] if key in values else current(key), value)
             origin[key] = layer.where
     return Composed(values, origin)

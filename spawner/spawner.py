@@ -364,7 +364,8 @@ class FunicularSpawner(SpawnerOffer, Spawner):
             user=self.user.name, paths=self.paths, args=tuple(self.get_args()),
             name=job_name(self.job_name_prefix, self.name), comment=self._marker(),
             report_timeout=self.report_timeout, walltime_warning=self.walltime_warning,
-            extra_sbatch=tuple(self.extra_sbatch_args), cmd=tuple(self.cmd or ()))
+            extra_sbatch=tuple(self.extra_sbatch_args), cmd=tuple(self.cmd or ()),
+            proof=self.verify_listener)
 
     def _marker(self, nonce: str | None = None) -> str:
         return marker(self.job_name_prefix, self.user.name, self.name, nonce)

@@ -197,7 +197,7 @@ class JobService:
         name = self.log_name(rec, task)
         start = 0 if tail is not None else offset
         remote = None
-        if rec.backend_id and rec.state != "SUBMIT_FAILED":
+        if rec.backend_id and rec.state != "SUBMIT_FAILED" and self.knows(rec):
             remote = await self.backend.read_output(rec.backend_id, start)
         if remote is None:
             data, start, size = self._read_file(self.path(rec, name), start, tail)

@@ -46,8 +46,10 @@ _keystone_manage() { "$KEYSTONE_VENV/bin/keystone-manage" --config-file "$KS/key
 keystone_config() {
   local admin_key stamp
   mkdir -p "$KS" "$O/log" "$O/run"
+  chmod 700 "$KS"   # the database (password hashes), the fernet keys, the service key
   id keystone >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin keystone
-  [ -s "$KS/swift-service.key" ] || { head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$KS/swift-service.key"; }
+  [ -s "$KS/swift-service.key" ] ||
+    (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$KS/swift-service.key")
   chmod 600 "$KS/swift-service.key"
   cat > "$KS/keystone.conf.new" <<EOF
 [DEFAULT]

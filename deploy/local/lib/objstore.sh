@@ -55,6 +55,9 @@ objstore_config() {
   { _objstore_common "$p_acc"; printf '[pipeline:main]\npipeline = account-server\n[app:account-server]\nuse = egg:swift#account\n'; } > "$e/account-server.conf"
   { _objstore_common "$p_cont"; printf '[pipeline:main]\npipeline = container-server\n[app:container-server]\nuse = egg:swift#container\n[container-updater]\ninterval = 5\n'; } > "$e/container-server.conf"
   { _objstore_common "$p_obj"; printf '[pipeline:main]\npipeline = object-server\n[app:object-server]\nuse = egg:swift#object\n'; } > "$e/object-server.conf"
+  # Keystone's service password goes in: the file is never readable by others, not
+  # even while it is written
+  rm -f "$e/proxy-server.conf.new"; install -m 600 /dev/null "$e/proxy-server.conf.new"
   {
     cat <<EOF
 [DEFAULT]

@@ -152,3 +152,27 @@ def test_main_execs_after_the_report(tmp_path, monkeypatch):
     assert singleuser.os.environ["JUPYTERHUB_SERVICE_URL"] == \
         f"http://127.0.0.1:{port}/user/a/"
     sock.close()
+
+
+def test_a_command_exec_d_after_the_report_needs_the_listener_proof():
+    """Between the report and the exec'd server's bind the port is free: without the
+    listener proof another user's process there would be routed the user's browser."""
+    assert built(["jupyterhub-singleuser"]) == [*HEAD, "--"]  # keeps its socket: fine
+    assert list(server_command(["jupyterhub-singleuser"], [], env_file="E", report_timeout=60,
+                               proof=False)) == [*HEAD, "--"]
+    with pytest.raises(SpecError, match="verify_listener") as refused:
+        server_command(["/opt/conda/bin/jupyterhub-singleuser"], [], env_file="E",
+                       report_timeout=60, proof=False)
+    assert refused.value.field == "cmd"
+
+
+def test_the_hub_refuses_an_exec_d_command_without_the_proof_and_a_profile_cannot_drop_it():
+    from funicular.spawner import startup
+
+    from .test_startup import App
+
+    with pytest.raises(SystemExit, match="verify_listener"):
+        startup.at_start(App(cmd=["jupyter-labhub"], verify_listener=False))
+    with pytest.raises(SystemExit, match="verify_listener.*cannot be set per profile"):
+        startup.at_start(App(profile_list=[{"display_name": "a", "funicular_override": {
+            "cmd": ["jupyter-labhub"], "verify_listener": False}}]))

@@ -251,13 +251,15 @@ async def _refused(client, body=None) -> HubError:
 
 def _configure(server, **settings):
     server.config = Config({"FunicularUnicore": settings})
+    server.jobs_backend = "unicore"
 
 
 async def test_the_route_hands_the_sites_jwt_to_the_servers_own_token(
         hub, alice, tmp_path, monkeypatch):  # noqa: F811
     server = alice.spawners[""]
     client = hub(alice.tokens[""])
-    e = await _refused(client)  # the site chose nothing: none
+    server.jobs_backend = "unicore"
+    e = await _refused(client)  # the site chose no credential: none
     assert e.status == 404 and "FunicularUnicore.credential" in e.message
     _configure(server, credential="jwt", jwt_issuer=HUB_DN,
                jwt_key_file=_key_file(tmp_path, pem(KEY)))
@@ -307,3 +309,13 @@ async def test_the_route_hands_over_and_refreshes_the_oidc_token(hub, alice, aut
     answer = json.loads(resp.body)
     assert answer["kind"] == "oidc" and answer["token"] == alice.auth_state["access_token"]
     assert answer["expires"] > time.time() + 800 and authenticator.refreshed == ["alice"]
+
+
+async def test_no_unicore_credential_where_the_server_does_not_use_unicore(
+        hub, alice, tmp_path):  # noqa: F811
+    """The user's OIDC access token leaves the hub only for UNICORE."""
+    server = alice.spawners[""]
+    _configure(server, credential="oidc")
+    server.jobs_backend = "rest"
+    e = await _refused(hub(alice.tokens[""]))
+    assert e.status == 404 and "jobs_backend 'unicore'" in str(e)
