@@ -14,9 +14,8 @@ c.FunicularSpawner.server_job = {"partition": "mc", "cpus": 1, "memory_mb": 1024
                                  "minutes": 60, "image": "notebook"}
 c.FunicularSpawner.profile_list = [
     {"display_name": "Small", "description": "1 CPU, 1 GB, 1 hour", "default": True},
-    {"display_name": "GPU node", "slug": "gpu",
-     "kubespawner_override": {"server_job": {"partition": "gpu", "gpus": 1, "cpus": 2,
-                                             "memory_mb": 2048}},
+    {"display_name": "Multicore, your choice", "slug": "mc",
+     "kubespawner_override": {"server_job": {"cpus": 2, "memory_mb": 2048}},
      "profile_options": {
          "image": {"display_name": "Image", "choices": {
              "dir": {"display_name": "Charliecloud directory", "default": True},
@@ -27,6 +26,8 @@ c.FunicularSpawner.profile_list = [
                      "unlisted_choice": {"enabled": True, "validation_regex": "[0-9]{2,3}",
                                          "funicular_override": {
                                              "server_job": {"minutes": "{value}"}}}}}},
+    {"display_name": "GPU node", "slug": "gpu",
+     "kubespawner_override": {"server_job": {"partition": "gpu", "gpus": 1, "cpus": 2}}},
     # an admin's own command: the image's Python runs JupyterHub's server module
     {"display_name": "Own command", "slug": "own-cmd",
      "funicular_override": {"cmd": ["/opt/jupyter/bin/python3", "-m", "jupyterhub.singleuser"]}},

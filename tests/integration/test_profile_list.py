@@ -39,27 +39,36 @@ def squeue(job_id, fmt):
 def test_the_default_profile_and_the_form(plist_hub):
     page = plist_hub.login("bob").get(plist_hub.url + "hub/spawn", timeout=30).text
     assert "GPU node" in page and "1 CPU, 1 GB, 1 hour" in page
-    assert 'name="profile-option-minutes--unlisted-choice"' in page
+    # KubeSpawner's field names: profile-option-{profile}--{option}
+    assert 'name="profile-option-mc--image"' in page
+    assert 'name="profile-option-mc--minutes--unlisted-choice"' in page
     assert plist_hub.spawn("alice", "", {}).status_code in (201, 202)
     job_id = job_of(plist_hub, "alice")
     assert squeue(job_id, "%P|%C|%m|%l") == "mc|1|1G|1:00:00"
 
 
 def test_a_choice_and_free_text_override_the_job(plist_hub):
-    r = plist_hub.spawn("bob", "g", {"profile": "gpu", "profile-option-image": "podman",
+    r = plist_hub.spawn("bob", "m", {"profile": "mc", "profile-option-image": "podman",
                                      "profile-option-minutes--unlisted-choice": "45"})
     assert r.status_code in (201, 202), r.text
+    job_id = job_of(plist_hub, "bob", "m")
+    assert squeue(job_id, "%P|%C|%m|%l") == "mc|2|2G|45:00"
+    info = plist_hub.server_get("bob", "funicular/api/info", name="m").json()
+    assert info["container_engine"] == "podman"
+    plist_hub.stop_server("bob", "m")
+    # the profile's own override of the job: another partition and a GPU
+    assert plist_hub.spawn("bob", "g", {"profile": "gpu"}).status_code in (201, 202)
     job_id = job_of(plist_hub, "bob", "g")
     out = squeue(job_id, "%P|%C|%m|%l|%b").replace("gres/", "gres:")
-    assert out == "gpu|2|2G|45:00|gres:gpu:1"
-    info = plist_hub.server_get("bob", "funicular/api/info", name="g").json()
-    assert info["container_engine"] == "podman"
+    assert out == "gpu|2|1G|1:00:00|gres:gpu:1"
 
 
 def test_a_refused_choice_names_the_field_and_starts_nothing(plist_hub):
-    for options, field in (({"profile": "gpu", "profile-option-image": "nope"}, "image"),
-                           ({"profile": "gpu", "profile-option-minutes--unlisted-choice":
+    for options, field in (({"profile": "mc", "profile-option-image": "nope"}, "image"),
+                           ({"profile": "mc", "profile-option-minutes--unlisted-choice":
                              "1; rm -rf ~"}, "minutes"),
+                           ({"profile": "mc", "profile-option-minutes--unlisted-choice":
+                             "5000"}, "minutes"),  # not the admin's pattern
                            ({"profile": "huge"}, "profile")):
         r = plist_hub.spawn("bob", "x", options)
         assert r.status_code == 400 and field in r.json()["message"], r.text
@@ -76,7 +85,7 @@ def test_a_profiles_command_is_what_the_job_runs(plist_hub):
             try:
                 if proc.name.isdigit() and marker in (proc / "environ").read_bytes():
                     argv = (proc / "cmdline").read_bytes().split(b"\0")
-                    if b"jupyterhub.singleuser" in argv:
+                    if argv[1:3] == [b"-m", b"jupyterhub.singleuser"]:  # not its launchers
                         return argv
             except OSError:
                 pass
