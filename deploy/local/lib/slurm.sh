@@ -86,6 +86,7 @@ KillWait=5
 InactiveLimit=0
 MailProg=/bin/true
 ${SLURM_PLUGIN_DIR:+PluginDir=$SLURM_PLUGIN_DIR}
+$(cat "$S/first-job-id-$SLURM_RELEASE" 2>/dev/null)
 NodeName=mc1  NodeHostname=mc1  NodeAddr=$NET.11 CPUs=8 RealMemory=16000 State=UNKNOWN
 NodeName=mc2  NodeHostname=mc2  NodeAddr=$NET.12 CPUs=8 RealMemory=16000 State=UNKNOWN
 NodeName=gpu1 NodeHostname=gpu1 NodeAddr=$NET.21 CPUs=8 RealMemory=16000 Gres=gpu:2 State=UNKNOWN
@@ -155,6 +156,22 @@ slurm_network() {
   say "network up ($BR $HOSTIP/24: $NODES)"
 }
 
+# A controller without saved state numbers jobs from 1, while the accounting database
+# may hold jobs of an earlier state (another layout, a state lost): sacct -j would then
+# answer for the old job of the same id until the new one is recorded (seen: a fresh
+# job read as CANCELLED). So a fresh state starts after the database's last job, once.
+slurm_first_job_id() {
+  local f=$S/first-job-id-$SLURM_RELEASE last
+  [ -e "$S/state-$SLURM_RELEASE/job_state" ] && return 0
+  last=$(mariadb -S "$S/mysql-run/mysqld.sock" -N -e \
+    "SELECT COALESCE(MAX(id_job), 0) FROM $(slurm_db).box_job_table" 2>/dev/null) || last=0
+  [[ $last =~ ^[0-9]+$ ]] || last=0
+  [ "$last" -gt 0 ] || return 0
+  echo "FirstJobId=$((last + 1))" > "$f"
+  sed -i '/^FirstJobId=/d' /etc/slurm/slurm.conf && cat "$f" >> /etc/slurm/slurm.conf
+  say "a fresh Slurm state: jobs are numbered from $((last + 1)) (after the accounting's last)"
+}
+
 slurm_daemons() {
   local n i
   # a munged that answers, not just a process: right after `down` the old one may still
@@ -203,6 +220,7 @@ slurm_daemons() {
   fi
   if ! alive "$S/run/slurmctld.pid" slurmctld; then
     rm -f "$S/run/slurmctld.pid"
+    slurm_first_job_id
     "$SLURM_SBIN/slurmctld"   # daemonizes; recovers jobs from $S/state
     for i in $(seq 1 100); do timeout 5 scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
     alive "$S/run/slurmctld.pid" slurmctld || die "slurmctld died: $(tail -5 "$S/log/slurmctld.log")"
