@@ -36,11 +36,18 @@ def number(value) -> int | None:
     return value
 
 
+# flags that squeue (and 22.05's single job_state string) show instead of the base
+# state, in the order of Slurm's job_state_string()
+_SHOWN_FLAGS = ("COMPLETING", "CONFIGURING", "RESIZING", "REQUEUED", "STAGE_OUT")
+
+
 def state(value) -> str:
-    """``job_state``: "RUNNING" (22.05) or ["RUNNING", "COMPLETING"] (23.02+): the
-    base state first."""
+    """``job_state``: "COMPLETING" (22.05) or ["CANCELLED", "COMPLETING"] (23.02+: the
+    base state, then flags): one word as squeue shows it, so a job that still releases
+    its allocation reads COMPLETING in both (and a stop waits for it on both)."""
     if isinstance(value, list):
-        value = value[0] if value else None
+        shown = [f for f in _SHOWN_FLAGS if f in value[1:]]
+        value = shown[0] if shown else (value[0] if value else None)
     return value if isinstance(value, str) and value else "UNKNOWN"
 
 

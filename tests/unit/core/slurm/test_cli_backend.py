@@ -51,7 +51,7 @@ async def test_jobs_of_participants_come_from_the_json_records_only(tmp_path):
     slurm = SlurmCLI(become="none", squeue=squeue)
     jobs = await slurm.jobs_of(["ws002", "ws001", "ws003"])
     assert [(j.job_id, j.user, j.state) for j in jobs] == [
-        ("11", "ws001", "RUNNING"), ("12", "ws002", "COMPLETING"), ("13", "ws002", "COMPLETED"),
+        ("11", "ws001", "RUNNING"), ("12", "ws002", "COMPLETING"), ("13", "ws002", "COMPLETING"),
         ("16", "ws003", "PENDING")]
     assert jobs[-1].name == "x\n17 ws001 RUNNING"  # one field, whatever it holds
     argv = argv_of(tmp_path, "squeue")
@@ -187,7 +187,7 @@ async def test_24_11s_squeue_json_records(tmp_path):
     squeue = command(tmp_path, "squeue", f"print({json.dumps(out)!r})")
     slurm = SlurmCLI(become="none", squeue=squeue)
     assert [(j.job_id, j.state) for j in await slurm.jobs_of(["ws001", "ws002"])] == [
-        ("11", "RUNNING"), ("12", "COMPLETED"), ("15", "PENDING")]
+        ("11", "RUNNING"), ("12", "COMPLETING"), ("15", "PENDING")]
     assert [j.job_id for j in await slurm.active_jobs()] == ["11", "15"]
     assert (await slurm.job("13")).name == "x\n14|ws001|RUNNING"
     d = await slurm.describe("11")

@@ -74,7 +74,7 @@ def test_unset_numbers_and_states():
     assert jobjson.number({"set": True, "infinite": True, "number": 0}) is None
     assert jobjson.number(4294967294) is None and jobjson.number(True) is None
     assert jobjson.state([]) == "UNKNOWN" and jobjson.state(["RUNNING", "COMPLETING"]) == \
-        "RUNNING"
+        "COMPLETING"
     assert jobjson.iso(0) is None
 
 
@@ -89,3 +89,18 @@ def test_array_tasks_come_as_squeue_names_them():
 def test_unreadable_answers_raise(raw):
     with pytest.raises(SlurmError):
         jobjson.parse(raw)
+
+
+@pytest.mark.parametrize(("job_state", "shown"), [
+    ("COMPLETING", "COMPLETING"),                 # 22.05: one word, as squeue shows it
+    (["CANCELLED", "COMPLETING"], "COMPLETING"),  # 24.11: still releasing its nodes
+    (["COMPLETED", "COMPLETING"], "COMPLETING"),
+    (["RUNNING", "CONFIGURING"], "CONFIGURING"),
+    (["CANCELLED"], "CANCELLED"), (["RUNNING"], "RUNNING"), ([], "UNKNOWN")])
+def test_a_state_reads_as_squeue_shows_it_in_both_releases(job_state, shown):
+    """A stop waits until the job no longer holds its allocation: 24.11's list puts the
+    COMPLETING flag after the base state, and reading the base state alone let a stop
+    through slurmrestd return while the nodes were still being released."""
+    assert jobjson.state(job_state) == shown
+    info = jobjson.job_info({"job_id": 7, "job_state": job_state})
+    assert info.active == (shown in ("COMPLETING", "CONFIGURING", "RUNNING"))

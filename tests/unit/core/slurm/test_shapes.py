@@ -202,7 +202,7 @@ def test_a_cancellation_that_failed_is_told_from_one_that_found_nothing_to_do():
 
 
 def test_job_records_of_the_data_parsers_read_as_22_05s():
-    j = job_2411(7, "alice", ["COMPLETED", "COMPLETING"],
+    j = job_2411(7, "alice", ["COMPLETED"],
                  exit_code={"status": ["SIGNALED"], "return_code": UNSET,
                             "signal": {"id": n(15), "name": "TERM"}})
     old = {**RECORDED_2205["job"], "job_state": "COMPLETED", "exit_code": 15}
