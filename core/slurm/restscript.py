@@ -1,4 +1,4 @@
-"""The batch script and environment a slurmrestd submission carries, in every dialect.
+"""The script, environment and plain fields a slurmrestd submission carries, in any dialect.
 
 slurmrestd 22.05.8 corrupts its heap on a submission with ``argv`` (double free,
 segfault: found on the box), so the command travels in the job's environment,
@@ -42,3 +42,18 @@ def job_env(job: BatchJob, env: dict[str, str]) -> dict[str, str]:
         raise SlurmError("extra_sbatch_args cannot be used with the slurmrestd backend")
     return {**env, "FUNICULAR_ARGC": str(len(job.command)),
             **{f"FUNICULAR_ARG_{i}": arg for i, arg in enumerate(job.command)}}
+
+
+def same_in_every_dialect(job: BatchJob) -> dict:
+    """The submission's fields that v0.0.38 and v0.0.40-42 spell alike (strings):
+    account, reservation, QOS, comment, array, dependency; only those set."""
+    r = job.resources
+    desc = {key: getattr(r, key) for key in ("account", "reservation", "qos")
+            if getattr(r, key)}
+    if job.comment:
+        desc["comment"] = job.comment
+    if job.array:
+        desc["array"] = job.array
+    if job.after_ok:
+        desc["dependency"] = f"afterok:{':'.join(job.after_ok)}"
+    return desc

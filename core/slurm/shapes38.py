@@ -19,7 +19,7 @@ from .cluster import (
     tres_gpus,
 )
 from .jobjson import NO_VALUE, exit_code, iso, state
-from .restscript import batch_script, job_env
+from .restscript import batch_script, job_env, same_in_every_dialect
 
 VERSIONS = ("v0.0.38",)
 
@@ -40,15 +40,7 @@ def submit_body(job: BatchJob, env: dict[str, str], script: str) -> dict:
         desc["memory_per_node"] = r.memory_mb
     if r.gpus:
         desc["gres"] = f"gpu:{r.gpus}"
-    for key in ("account", "reservation", "qos"):
-        if getattr(r, key):
-            desc[key] = getattr(r, key)
-    if job.comment:
-        desc["comment"] = job.comment
-    if job.array:
-        desc["array"] = job.array
-    if job.after_ok:
-        desc["dependency"] = f"afterok:{':'.join(job.after_ok)}"
+    desc.update(same_in_every_dialect(job))
     # 22.05 cannot ask for the batch-shell signal (B:): the #SBATCH line only says what
     # was meant, and the hub's timer gives the warning instead
     return {"job": desc, "script": batch_script(script, job.warn_signal)}

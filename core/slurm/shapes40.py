@@ -29,7 +29,7 @@ from .cluster import (
     tres_gpus,
 )
 from .jobjson import exit_code, iso, number, state, text
-from .restscript import batch_script, job_env
+from .restscript import batch_script, job_env, same_in_every_dialect
 from .shapes38 import association as _association
 
 VERSIONS = ("v0.0.40", "v0.0.41", "v0.0.42")
@@ -55,15 +55,7 @@ def submit_body(job: BatchJob, env: dict[str, str], script: str) -> dict:
         desc["memory_per_node"] = _set(r.memory_mb)
     if r.gpus:
         desc["tres_per_node"] = f"gres/gpu:{r.gpus}"
-    for key in ("account", "reservation", "qos"):
-        if getattr(r, key):
-            desc[key] = getattr(r, key)
-    if job.comment:
-        desc["comment"] = job.comment
-    if job.array:
-        desc["array"] = job.array
-    if job.after_ok:
-        desc["dependency"] = f"afterok:{':'.join(job.after_ok)}"
+    desc.update(same_in_every_dialect(job))
     if job.warn_signal:  # sbatch --signal=B:SIG@SECONDS, validated by BatchJob
         sig, _, secs = job.warn_signal.partition("@")
         desc.update(kill_warning_signal=sig, kill_warning_delay=_set(int(secs)),
