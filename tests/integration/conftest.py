@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from .browsing import launch_chromium, screenshot_dir
 from .harness import (
     BOX,
     JOB_PREFIX,
@@ -54,6 +55,18 @@ def hub(cluster):
                                 "io.archspec.cpu.target=neoverse_v2\n")
     with h.running():
         yield h
+
+
+@pytest.fixture(scope="module")
+def browser(cluster):
+    """Headless Chromium (tests/integration/browsing.py)."""
+    yield from launch_chromium()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    """Where a test's screenshots go: docs/images with FUNICULAR_SCREENSHOTS=docs/images."""
+    return screenshot_dir(tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -6,47 +6,10 @@ test's temporary directory.
 """
 
 import json
-import os
 import pathlib
-import shutil
 
-import pytest
-from playwright.sync_api import sync_playwright
-
-from .harness import REPO, home, passwords, run, store_credentials
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser(cluster):
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("chromium is not installed (deploy/local/up installs it)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--no-first-run"])
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def shots(tmp_path):
-    out = os.environ.get("FUNICULAR_SCREENSHOTS")
-    path = (REPO / out) if out else tmp_path
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def login(page, hub, user: str) -> None:
-    """Through the hub's login form, with the user's PAM password."""
-    page.goto(hub.url + "hub/login")
-    page.fill("#username_input", user)
-    page.fill("#password_input", passwords()[user])
-    page.click("#login_submit")
-    page.wait_for_url("**/hub/**")
+from .browsing import login
+from .harness import home, passwords, run, store_credentials
 
 
 def test_login_form_progress_jupyterlab(hub, browser, shots: pathlib.Path):
