@@ -21,7 +21,7 @@ from funicular.core.images.catalog import CatalogImage, load_catalog
 from funicular.core.images.compat import Problem
 from funicular.core.storage import StoreCredentials
 
-from . import form, options, overrides, profilejob, profilelist, shared, tls
+from . import form, options, overrides, profilejob, profilelist, shared, startlinks, tls
 from .credentials import StorageConfigError, StoreSettings, store_credentials
 from .endreason import banner, explain
 from .jobsite import job_site, mint_token
@@ -189,6 +189,19 @@ class SpawnerOffer(SpawnerTraits):
         self._check_image(self._resolve(user_options, snapshot, plan),
                           plan.values if plan else None)
         return user_options
+
+    async def options_from_query(self, query_data):
+        """``GET /hub/spawn?opt-FIELD=VALUE...`` (a start link, the home page's "Start
+        again"): the form's fields, checked as fields (startlinks.check_query), then by
+        the form's own function. A refusal names the field; JupyterHub then shows the
+        form with it, and nothing starts."""
+        try:
+            startlinks.check_query(query_data,
+                                   dropped=startlinks.dropped_fields(self.handler))
+            return await self.options_from_form(query_data)
+        except SpecError as e:
+            e.jupyterhub_message = f"This start link was refused: {e}"  # the form says it
+            raise
 
     def _resolve(self, user_options, snapshot, plan: Plan | None = None) -> options.Choice:
         """The job user_options ask for, checked. With profile_list: the profile ``plan``

@@ -80,7 +80,8 @@ c.FunicularSpawner.material_refresh = float(os.environ.get("FUNICULAR_MATERIAL_R
 c.JupyterHub.spawner_class = "funicular"
 c.JupyterHub.template_paths = [funicular.spawner.TEMPLATES]
 c.JupyterHub.template_vars = {"funicular_last_ends": funicular.spawner.last_ends,
-                               "funicular_running": funicular.spawner.running_servers}
+                               "funicular_running": funicular.spawner.running_servers,
+                               "funicular_start_again": funicular.spawner.start_again}
 c.JupyterHub.allow_named_servers = True
 c.FunicularSpawner.become = "sudo"
 # FUNICULAR_SLURM_BACKEND=rest: submit, query and cancel through slurmrestd, as each

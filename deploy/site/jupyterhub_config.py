@@ -34,12 +34,13 @@ c.FunicularSpawner.max_queue_time = 1800  # give up on a job that queues half an
 c.JupyterHub.allow_named_servers = True
 c.JupyterHub.named_server_limit_per_user = 3
 
-# why servers ended, and when running ones end, on the home page
+# why servers ended, when running ones end, and "Start again" on the home page
 import funicular.spawner  # noqa: E402
 
 c.JupyterHub.template_paths = [funicular.spawner.TEMPLATES]
 c.JupyterHub.template_vars = {"funicular_last_ends": funicular.spawner.last_ends,
-                              "funicular_running": funicular.spawner.running_servers}
+                              "funicular_running": funicular.spawner.running_servers,
+                              "funicular_start_again": funicular.spawner.start_again}
 
 # or, without Slurm commands on the hub host: slurmrestd with the cluster's JWT key
 # c.FunicularSpawner.slurm_backend = "rest"
