@@ -58,31 +58,106 @@ export function post<T>(path: string, body?: unknown): Promise<T> {
   });
 }
 
+/** An error's words for a panel: an ApiError's are the server's, naming the field. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    return error.message || String(error);
+  }
+  return typeof error === 'string' ? error : JSON.stringify(error);
+}
+
+export interface IStreamOptions {
+  /** The full state (the event's JSON), first on every connection. */
+  snapshot(data: any): void;
+  /** The other named events' handlers (``job``, ``transfer``). */
+  events: Record<string, (data: any) => void>;
+  /** ``true`` on each snapshot; ``false`` on each error, retried by the browser or here. */
+  status?(connected: boolean): void;
+  /** The browser gave up on the stream (refused: a 503, a login gone); one is tried later. */
+  refused?(): void;
+  /** The first wait before a new stream after a refused one, and the most it doubles to. */
+  retryMs: number;
+  maxRetryMs: number;
+}
+
 /**
- * Follow a change stream (``text/event-stream``). EventSource reconnects by itself
- * after a network error; ``onOpen`` runs on each (re)connection, so a caller reloads
- * the full list there and never misses a change made while disconnected.
+ * A change stream (``text/event-stream``: extension/api.py ``follow``). Its events are
+ * named (``snapshot`` on each connection, then one per change, ``overflow`` before the
+ * server ends a stream that fell behind) and ``onmessage`` sees unnamed ones only, so
+ * each is listened to by name. The browser reconnects by itself after a dropped
+ * connection, the overflow's too, and the next snapshot is the full state: nothing that
+ * changed meanwhile is missed. After a refused one it gives up for good (readyState
+ * CLOSED); then a fresh stream is tried, less often each time until a snapshot comes.
  */
-export function follow(
-  path: string,
-  onMessage: (data: any) => void,
-  onOpen?: () => void,
-  query?: Record<string, string>
-): () => void {
-  const q: Record<string, string> = { ...(query ?? {}) };
-  if (settings.token) {
-    q.token = settings.token;
+export class ChangeStream {
+  constructor(
+    private readonly path: string,
+    private readonly options: IStreamOptions
+  ) {
+    this.delay = options.retryMs;
   }
-  const source = new EventSource(url(path, Object.keys(q).length ? q : undefined));
-  source.onmessage = event => {
-    try {
-      onMessage(JSON.parse(event.data));
-    } catch {
-      onMessage(event.data);
+
+  /** Connected, connecting, or waiting to try again. */
+  get running(): boolean {
+    return this.source !== null || this.timer !== null;
+  }
+
+  start(): void {
+    if (!this.running) {
+      this.open();
     }
-  };
-  if (onOpen) {
-    source.onopen = () => onOpen();
   }
-  return () => source.close();
+
+  stop(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.source?.close();
+    this.source = null;
+  }
+
+  private open(): void {
+    this.timer = null;
+    const options = this.options;
+    // an EventSource sends no headers: the token goes in the query
+    const source = new EventSource(
+      url(this.path, settings.token ? { token: settings.token } : undefined)
+    );
+    this.source = source;
+    const listen = (name: string, handle: (data: any) => void) =>
+      source.addEventListener(name, event => {
+        let data: any;
+        try {
+          data = JSON.parse((event as MessageEvent).data);
+        } catch {
+          return;
+        }
+        handle(data);
+      });
+    source.addEventListener('snapshot', () => {
+      this.delay = options.retryMs;
+      options.status?.(true);
+    });
+    listen('snapshot', data => options.snapshot(data));
+    for (const [name, handle] of Object.entries(options.events)) {
+      listen(name, handle);
+    }
+    source.onerror = () => {
+      if (this.source !== source) {
+        return; // stopped
+      }
+      options.status?.(false);
+      if (source.readyState === EventSource.CLOSED) {
+        this.source = null;
+        this.timer = setTimeout(() => this.open(), this.delay);
+        this.delay = Math.min(this.delay * 2, options.maxRetryMs);
+        options.refused?.();
+      }
+    };
+  }
+
+  private source: EventSource | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private delay: number;
 }

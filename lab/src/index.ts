@@ -2,7 +2,8 @@
  * Funicular in JupyterLab 4 and Notebook 7: the session's Slurm job and its time
  * left (``session/``), the user's follow-on jobs (``jobs/``) and object storage
  * (``storage/``). Every part talks only to the server extension's REST API and
- * change streams (``api.ts``, ``routes.ts``).
+ * change streams (``api.ts``, ``routes.ts``); what the parts share sits beside those
+ * (``dom.ts``, ``icons.ts``, ``server.ts``, ``shell.ts``, ``format.ts``).
  */
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 

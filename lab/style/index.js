@@ -1,1 +1,3 @@
 import './base.css';
+import './jobs.css';
+import './storage.css';

@@ -1,29 +1,14 @@
 /**
- * The session's job as ``GET funicular/api/info`` tells it, and the pure rules the
- * status item and the walltime notification follow (tested in the browser test's
- * countdown; no clock is read here).
+ * The session's job as ``GET funicular/api/info`` tells it (server.ts), and the pure
+ * rules the status item and the walltime notification follow (tested in the browser
+ * test's countdown; no clock is read here).
  */
-
-/** The fields of ``funicular.extension.runtime_info`` this front end reads. */
-export interface ISessionInfo {
-  hostname: string;
-  user: string;
-  slurm_job_id: string | null;
-  slurm_node: string | null;
-  slurm_partition: string | null;
-  /** Unix seconds; null outside a job with a walltime. */
-  job_end_time: number | null;
-  /** Unix seconds when Slurm's walltime signal reached the server; null before. */
-  walltime_warning_at: number | null;
-}
+import { clock } from '../format';
+import type { IServerInfo } from '../server';
 
 /** ``1:02:03`` or ``4:05``: seconds left as the status bar shows them. */
 export function formatLeft(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+  return clock(Math.max(0, seconds));
 }
 
 /** The end as the user's clock shows it, e.g. ``14:30``. */
@@ -35,7 +20,7 @@ export function formatEnd(endTime: number): string {
 }
 
 /** What the status item says: ``Job 42 · mc1 · 1:02:03 left``. */
-export function statusText(info: ISessionInfo, now: number): string {
+export function statusText(info: IServerInfo, now: number): string {
   const parts: string[] = [];
   parts.push(info.slurm_job_id ? `Job ${info.slurm_job_id}` : 'No Slurm job');
   if (info.slurm_node) {
@@ -49,7 +34,7 @@ export function statusText(info: ISessionInfo, now: number): string {
 
 /** Which notices are due now and not yet shown. */
 export function dueNotices(
-  info: ISessionInfo,
+  info: IServerInfo,
   now: number,
   warningMinutes: number,
   shown: { ahead: boolean; signal: boolean }

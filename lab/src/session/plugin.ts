@@ -9,7 +9,8 @@ import { Notification } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
-import { ISessionInfo, formatEnd } from './model';
+import type { IServerInfo } from '../server';
+import { formatEnd } from './model';
 import { SessionStatus } from './status';
 
 const PLUGIN_ID = '@funicular/lab:session';
@@ -42,7 +43,7 @@ export const sessionPlugin: JupyterFrontEndPlugin<void> = {
     };
     const actions = [{ label: 'Save all', callback: saveAll, displayType: 'accent' as const }];
     const notices = {
-      ahead(info: ISessionInfo, left: number) {
+      ahead(info: IServerInfo, left: number) {
         const minutes = Math.max(1, Math.round(left / 60));
         Notification.warning(
           `Your session (Slurm job ${info.slurm_job_id}) ends at ${formatEnd(
@@ -51,7 +52,7 @@ export const sessionPlugin: JupyterFrontEndPlugin<void> = {
           { autoClose: false, actions }
         );
       },
-      signal(info: ISessionInfo) {
+      signal(info: IServerInfo) {
         const end = info.job_end_time === null ? 'soon' : `at ${formatEnd(info.job_end_time)}`;
         Notification.warning(
           `Slurm's walltime signal arrived: job ${info.slurm_job_id} ends ${end}. Save your work now.`,

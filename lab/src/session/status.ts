@@ -5,17 +5,16 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { request } from '../api';
-import { ROUTES } from '../routes';
-import { ISessionInfo, dueNotices, formatLeft, statusText } from './model';
+import { IServerInfo, serverInfo } from '../server';
+import { dueNotices, formatLeft, statusText } from './model';
 
 const REFRESH_S = 20;
 
 export interface INoticeSink {
   /** ``minutesLeft`` minutes before the end. */
-  ahead(info: ISessionInfo, secondsLeft: number): void;
+  ahead(info: IServerInfo, secondsLeft: number): void;
   /** Slurm's walltime signal reached the server. */
-  signal(info: ISessionInfo): void;
+  signal(info: IServerInfo): void;
 }
 
 export class SessionStatus extends Widget {
@@ -45,7 +44,7 @@ export class SessionStatus extends Widget {
 
   private async refresh(): Promise<void> {
     try {
-      this.info = await request<ISessionInfo>(ROUTES.info);
+      this.info = await serverInfo();
       this.node.classList.remove('funicular-session-unknown');
     } catch {
       // the server may be going away at the end of its job: keep counting
@@ -84,7 +83,7 @@ export class SessionStatus extends Widget {
     }
   }
 
-  private info: ISessionInfo | null = null;
+  private info: IServerInfo | null = null;
   private shown = { ahead: false, signal: false };
   private tick = 0;
   private poll = 0;
