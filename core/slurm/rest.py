@@ -299,7 +299,23 @@ class SlurmREST:
             jobs, dialect = await self._accounted(job_id)
         except SlurmError:
             return []
-        return [dialect.accounting_record(j) for j in jobs]
+        records = [dialect.accounting_record(j) for j in jobs]
+        for r in records:
+            if not r["ExitCode"] and r["State"] == "FAILED":
+                r["ExitCode"] = await self._controller_exit_code(r["JobID"])
+        return records
+
+    async def _controller_exit_code(self, job_id: str) -> str:
+        """A FAILED job's exit code from slurmctld, which keeps an ended job for
+        MinJobAge: where slurmdbd's answer cannot be trusted (22.05's, shapes38)."""
+        if not job_id.isdigit():  # an array task ("44_1"): slurmctld keys it otherwise
+            return ""
+        try:
+            j = await self._record(job_id)
+        except SlurmError:
+            return ""
+        code = j.get("exit_code") if j else None
+        return jobjson.exit_code(code) if code not in (None, "") else ""
 
     async def cancelled_by(self, job_id: str) -> int | None:
         try:

@@ -110,9 +110,13 @@ def accounting_record(j: dict) -> dict[str, str]:
     code = j.get("exit_code") or {}
     rc, sig = code.get("return_code"), (code.get("signal") or {}).get("signal_id")
     t = j.get("time") or {}
-    return {"JobID": job_id, "State": state((j.get("state") or {}).get("current")),
+    current = state((j.get("state") or {}).get("current"))
+    # 22.05's slurmdbd answers SUCCESS/0 for every job, a FAILED one too (sacct shows
+    # the real code): a code that contradicts the state is unknown here, not 0:0
+    known = (isinstance(rc, int) or sig) and not (current == "FAILED" and not rc and not sig)
+    return {"JobID": job_id, "State": current,
             # sacct's RC:SIGNAL; a job ended by a signal has no return code
-            "ExitCode": exit_code(code) if isinstance(rc, int) or sig else "",
+            "ExitCode": exit_code(code) if known else "",
             "Start": iso(t.get("start")) or "", "End": iso(t.get("end")) or "",
             "NodeList": str(j.get("nodes") or "")}
 

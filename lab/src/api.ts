@@ -19,6 +19,21 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The ``_xsrf`` cookie as JupyterLab's own requests send it (X-XSRFToken): the raw
+ * value, and the last one when several paths set it (Tornado reads the last).
+ */
+function xsrfToken(): string | null {
+  let value: string | null = null;
+  for (const part of document.cookie.split(';')) {
+    const trimmed = part.trim();
+    if (trimmed.startsWith('_xsrf=')) {
+      value = trimmed.substring('_xsrf='.length);
+    }
+  }
+  return value;
+}
+
 export function url(path: string, query?: Record<string, string>): string {
   const u = URLExt.join(settings.baseUrl, path);
   if (!query) {
@@ -120,10 +135,12 @@ export class ChangeStream {
   private open(): void {
     this.timer = null;
     const options = this.options;
-    // an EventSource sends no headers: the token goes in the query
-    const source = new EventSource(
-      url(this.path, settings.token ? { token: settings.token } : undefined)
-    );
+    // An EventSource sends no headers: it is authenticated by the session's cookie,
+    // as the page is, and carries the XSRF token as ``_xsrf`` (a cookie-authenticated
+    // request that is not a navigation must, behind JupyterHub). Never the API token
+    // in the query: JupyterHub refuses one in a URL (URLs land in logs).
+    const xsrf = xsrfToken();
+    const source = new EventSource(url(this.path, xsrf ? { _xsrf: xsrf } : undefined));
     this.source = source;
     const listen = (name: string, handle: (data: any) => void) =>
       source.addEventListener(name, event => {

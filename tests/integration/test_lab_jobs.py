@@ -162,8 +162,12 @@ def test_jobs_panel_in_jupyterlab(hub, browser, shots):
         page.wait_for_selector(f"{row(short_id)}[data-final=true]", timeout=120_000)
         assert page.text_content(f"{row(short_id)} .funicular-job-state") == "FAILED"
         # the exit code comes from accounting, which slurmdbd may record a moment later
-        page.wait_for_selector(f"{row(short_id)} .funicular-job-exit:has-text('exit 3:0')",
-                               timeout=90_000)
+        try:
+            page.wait_for_selector(f"{row(short_id)} .funicular-job-exit:has-text('exit 3:0')",
+                                   timeout=90_000)
+        except Exception:
+            raise AssertionError(f"the row says {page.text_content(row(short_id))!r}; the API "
+                                 f"{api('GET', f'/{short_id}').json()}") from None
         page.wait_for_function("sel => document.querySelector(sel).textContent.includes('bye')",
                                arg=LOG)
         short = api("GET", f"/{short_id}").json()

@@ -21,7 +21,8 @@ def seconds_left(text: str) -> int:
 def test_countdown_and_walltime_notices_in_jupyterlab_and_notebook7(hub, browser, shots):
     hub.spawn("alice", "twomin", {"profile": "two-minutes"})
     info = None
-    page = browser.new_page(viewport={"width": 1300, "height": 800})
+    # the end time is written in the browser's locale: en-GB writes 17:03
+    page = browser.new_page(viewport={"width": 1300, "height": 800}, locale="en-GB")
     page.set_default_timeout(60_000)
     try:
         login(page, hub, "alice")

@@ -44,7 +44,7 @@ def test_a_start_link_the_form_would_refuse_starts_nothing(hub, browser, shots):
                   "&opt-memory_mb=1024&opt-minutes=30&opt-image=notebook")
         error = page.wait_for_selector(".spawn-error-msg")
         assert "This start link was refused" in error.inner_text()
-        assert "cpus" in error.inner_text()
+        assert "CPUs: 64 is more than the 8 per node allowed" in error.inner_text()
         page.screenshot(path=shots / "start-link-refused.png", full_page=True)
         page.goto(hub.url + "hub/spawn?opt-profile=no-such-profile")
         assert "profile" in page.wait_for_selector(".spawn-error-msg").inner_text()

@@ -387,6 +387,24 @@ async def test_accounting_in_both_dialects(restd, tmp_path, rel, version, record
     assert await b.accounting("42") == [] and await b.cancelled_by("42") is None
 
 
+async def test_a_failed_jobs_exit_code_on_22_05_comes_from_slurmctld(restd, tmp_path):
+    """22.05's slurmdbd says SUCCESS/0 for a FAILED job (sacct says 3:0): the code is
+    slurmctld's wait status while it still holds the job, and unknown after."""
+    url, _, answers = restd
+    answers[OPENAPI] = (200, spec("22.05.8"), 0)
+    failed = accounted_2205(state={"current": "FAILED", "reason": "None"},
+                            exit_code={"status": "SUCCESS", "return_code": 0})
+    answers[("GET", "/slurmdb/v0.0.38/job/41")] = (200, {"jobs": [failed]}, 0)
+    answers[("GET", "/slurm/v0.0.38/job/41")] = (
+        200, {"jobs": [{"job_id": 41, "job_state": "FAILED", "exit_code": 3 << 8}]}, 0)
+    b = backend(url, tmp_path)
+    (row,) = await b.accounting("41")
+    assert (row["State"], row["ExitCode"]) == ("FAILED", "3:0")
+    answers[("GET", "/slurm/v0.0.38/job/41")] = (200, {"jobs": []}, 0)  # gone (MinJobAge)
+    (row,) = await b.accounting("41")
+    assert (row["State"], row["ExitCode"]) == ("FAILED", "")
+
+
 async def test_a_server_without_slurmdbd_paths(restd, tmp_path):
     """22.05 started with ``-s openapi/v0.0.38`` only, as the box runs it."""
     url, seen, answers = restd
