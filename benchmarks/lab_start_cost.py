@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 BOX = pathlib.Path(os.environ.get("FUNICULAR_BOX", "/var/lib/funicular"))
@@ -58,13 +59,25 @@ def cpu_seconds(pid: int) -> float:
 WAYS = {"bare": (False, False), "extension": (True, False), "all": (True, True)}
 
 
+def served(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=30):
+            return True
+    except urllib.error.HTTPError as e:
+        return e.code != 404
+    except OSError:
+        return False
+
+
 def start_once(image: pathlib.Path, way: str, empty: str) -> tuple[float, float]:
     lab_extension, proxies = WAYS[way]
     port, token = free_port(), secrets.token_hex(16)
-    home = pwd.getpwuid(os.getuid()).pw_dir
-    argv = ["ch-run", "--unset-env=*", "--set-env", str(image / "ch/environment"),
-            "--set-env", f"HOME={home}", "--set-env", f"JUPYTER_TOKEN={token}",
-            "-b", f"{home}:{home}", "-c", home]
+    user = pwd.getpwuid(os.getuid()).pw_name
+    # as Funicular starts it (core/containers/charliecloud.py): the host home at
+    # /home/USER, the image's environment, a private /tmp
+    argv = ["ch-run", "--home", "--unset-env=*", "--set-env", f"--set-env=HOME=/home/{user}",
+            f"--set-env=USER={user}", f"--set-env=JUPYTER_TOKEN={token}", "--private-tmp",
+            f"--cd=/home/{user}"]
     if not lab_extension:
         argv += ["-b", f"{empty}:/{LABEXT}"]
     extensions = [] if proxies else [
@@ -86,7 +99,12 @@ def start_once(image: pathlib.Path, way: str, empty: str) -> tuple[float, float]
                 break
             except OSError:
                 time.sleep(0.02)
-        return time.monotonic() - t0, cpu_seconds(proc.pid)
+        wall, cpu = time.monotonic() - t0, cpu_seconds(proc.pid)
+        # the way is what it says: the proxies answer only where they are on
+        answers = served(f"http://127.0.0.1:{port}/server-proxy/servers-info?token={token}")
+        if answers != proxies:
+            raise SystemExit(f"{way}: the proxies {'answer' if answers else 'are off'}")
+        return wall, cpu
     finally:
         proc.terminate()
         try:
