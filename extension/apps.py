@@ -36,7 +36,37 @@ def code_server_argv(code_server: str = CODE_SERVER) -> list[str]:
     system. No telemetry, no update check."""
     return [code_server, "--socket", SOCKET, "--socket-mode", "600",
             "--session-socket", SOCKET + ".session", "--auth", "none",
-            "--disable-telemetry", "--disable-update-check"]
+            # the config it writes on a first start (a password for a TCP port) goes
+            # beside the socket, not into ~/.config where others may read it
+            "--config", SOCKET + ".config.yaml",
+            # its own /proxy/PORT and /absproxy/PORT: see without_port_proxies
+            "--disable-proxy", "--disable-telemetry", "--disable-update-check"]
+
+
+def _private_tmp(unix_socket: str) -> dict[str, str]:
+    """code-server's other sockets (its CLI's IPC socket, which can install extensions;
+    git's askpass) go to TMPDIR: the socket's private directory, not a /tmp that a
+    node's tenants may share."""
+    return {"TMPDIR": os.path.dirname(unix_socket)}
+
+
+def without_port_proxies() -> None:
+    """Turn off jupyter-server-proxy's ``/proxy/PORT`` and ``/proxy/HOST:PORT`` routes,
+    which it adds for every port with no setting to stop it. On a node that tenants
+    share, whoever listens on a loopback port would be served from the user's origin
+    with the user's cookies (the jupyterhub-user cookie, _xsrf): their session, a
+    terminal as them. Only the named apps on unix sockets remain. Fails loudly if the
+    package changed, rather than leaving the routes on."""
+    import jupyter_server_proxy
+
+    if not callable(getattr(jupyter_server_proxy, "setup_handlers", None)):
+        raise RuntimeError("jupyter_server_proxy.setup_handlers is gone: the port "
+                           "proxies cannot be turned off (extension/apps.py)")
+    jupyter_server_proxy.setup_handlers = _no_port_proxies
+
+
+def _no_port_proxies(web_app, serverproxy_config) -> None:
+    """jupyter_server_proxy.setup_handlers adds the port proxies and nothing else."""
 
 
 def desktop_argv(python: str = sys.executable, session: tuple[str, ...] = ()) -> list[str]:
@@ -47,6 +77,7 @@ def desktop_argv(python: str = sys.executable, session: tuple[str, ...] = ()) ->
 def vscode_server(code_server: str = CODE_SERVER) -> dict:
     return {
         "command": code_server_argv(code_server),
+        "environment": _private_tmp,
         "unix_socket": True,
         "timeout": 60,
         "new_browser_tab": True,

@@ -99,6 +99,25 @@ def check_private(directory: str) -> None:
                       f"{stat.S_IMODE(st.st_mode):o}): the VNC socket must be the user's alone")
 
 
+X11_UNIX = "/tmp/.X11-unix"
+
+
+def check_x11_unix(path: str = X11_UNIX) -> None:
+    """The directory of X's file sockets, if there is one, is root's (a node's shared
+    /tmp, made sticky by the system) or this user's (a private /tmp, where Xvnc makes
+    it). Another tenant's would let them put a socket where a client that tries the
+    file before the abstract name sends this desktop's cookie."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid not in (0, os.getuid()):
+        raise Refused(f"{path} belongs to uid {st.st_uid}: another user's X sockets "
+                      "directory; the desktop does not start beside it")
+    if st.st_uid != os.getuid() and st.st_mode & 0o1002 == 0o0002:
+        raise Refused(f"{path} is writable by all without the sticky bit")
+
+
 def write_private(path: str, data: bytes) -> None:
     """``data`` into a new file ``path`` (mode 0600), replacing one a last run left."""
     try:
@@ -176,6 +195,7 @@ def run(rfb_socket: str, session: list[str]) -> int:
     starts a new desktop."""
     private = os.path.dirname(rfb_socket)
     check_private(private)
+    check_x11_unix()
     xvnc = next((path for path in map(shutil.which, XVNC) if path), None)
     if xvnc is None:
         raise Refused(f"no X VNC server ({' or '.join(XVNC)}) on PATH")

@@ -62,6 +62,11 @@ def check_query(query: Mapping[str, list[str]], *, dropped: Iterable[str] = ()) 
                 raise SpecError(key, "is a field of the advanced tab: add "
                                 f"{QUERY_PREFIX}mode=advanced")
         elif isinstance(key, str) and key.startswith(OPTION_PREFIX):
+            if key.endswith(UNLISTED_SUFFIX):
+                # free text may name an image or a command: a link from anywhere (a
+                # page of another site, a chat) must not start that as the user
+                raise SpecError(_field(key), "is free text, which a start link cannot "
+                                "carry: type it on the start form")
             if own is None or not key.startswith(own):
                 raise SpecError(_field(key), "is not an option of the chosen profile "
                                 f"({profile or 'none given'}): a profile's options are "
@@ -105,6 +110,8 @@ def form_fields(options: object) -> list[tuple[str, str]] | None:
             return None
         if key in ADVANCED_KEYS:
             advanced.append((key, str(value)))
+        elif key.endswith(UNLISTED_SUFFIX):
+            return None  # free text: links cannot carry it (check_query)
         elif key.startswith(OPTION_PREFIX) and profile and key != OPTION_PREFIX:
             # the form names an option with its profile's slug: OPTION_PREFIX slug--name
             out.append((f"{OPTION_PREFIX}{profile}--{key[len(OPTION_PREFIX):]}", value))

@@ -63,6 +63,14 @@ def test_apps_are_behind_the_login_and_on_unix_sockets_only(hub):
     anonymous = requests.get(hub.url + "user/alice/vscode/", allow_redirects=False, timeout=30)
     assert anonymous.status_code == 302 and "/hub/" in anonymous.headers["Location"]
 
+    # no proxy to a port of the node's loopback, where any tenant may listen: it would
+    # serve them from alice's origin with her cookies (jupyter-server-proxy's and
+    # code-server's own /proxy/PORT are off)
+    for path in ("proxy/8050/", "proxy/absolute/8050/", "proxy/localhost:8050/",
+                 "vscode/proxy/8050/", "vscode/absproxy/8050/"):
+        status = hub.as_user("GET", "alice", path, alice).status_code
+        assert status in (403, 404), (path, status)
+
     # the desktop: the noVNC page, and the websocket to VNC for alice only
     assert hub.as_user("GET", "alice", "desktop/", alice).status_code == 200
     ws = hub.url + "user/alice/desktop-websockify/"

@@ -1,12 +1,16 @@
 """The apps' jupyter-server-proxy servers: unix sockets only, and only apps the image has."""
 
+import logging
 import pathlib
 import runpy
 import stat
 import xml.dom.minidom
 
+import jupyter_server_proxy as jsp  # the test extra: the real package, as the image has
 import pytest
-from traitlets.config import Config
+import tornado.httputil
+import tornado.web
+from traitlets.config import Config, Configurable
 
 from funicular.extension import apps
 
@@ -43,7 +47,10 @@ def test_code_server_without_password_only_on_its_socket():
     assert pairs["--socket"] == "{unix_socket}" and pairs["--socket-mode"] == "600"
     assert pairs["--auth"] == "none"
     assert pairs["--session-socket"] == "{unix_socket}.session"  # not in the home
-    assert {"--disable-telemetry", "--disable-update-check"} <= set(argv)
+    # the config file it writes on a first start holds a password: not in ~/.config
+    assert pairs["--config"] == "{unix_socket}.config.yaml"
+    # no /proxy/PORT of its own (a tenant's port served from the user's origin)
+    assert {"--disable-proxy", "--disable-telemetry", "--disable-update-check"} <= set(argv)
     # no TCP address, and the user data where code-server keeps them (the home)
     assert not {"--bind-addr", "--port", "--host", "--user-data-dir", "--link"} & set(argv)
 
@@ -77,9 +84,45 @@ def test_only_apps_the_image_has(code_server, tmp_path, monkeypatch):
     assert apps.servers(str(not_executable)) == {}
 
 
+def test_code_servers_temporary_sockets_go_to_its_private_directory():
+    env = apps.vscode_server("/x/code-server")["environment"]
+    assert env("/tmp/jupyter-server-proxy-abc/socket") == {
+        "TMPDIR": "/tmp/jupyter-server-proxy-abc"}
+
+
+def handler_for(web_app, path: str) -> str:
+    request = tornado.httputil.HTTPServerRequest(
+        start_line=tornado.httputil.RequestStartLine("GET", path, "HTTP/1.1"),
+        headers=tornado.httputil.HTTPHeaders({"Host": "node"}))
+    return web_app.find_handler(request).handler_class.__name__
+
+
+@pytest.mark.parametrize("port_proxies", [True, False])
+def test_no_port_proxies_only_the_named_apps(code_server, monkeypatch, port_proxies):
+    """jupyter-server-proxy itself, loaded into a real Tornado application: its
+    /proxy/PORT routes would serve a tenant's loopback port from the user's origin,
+    with the user's cookies; after without_port_proxies only the apps are served."""
+    monkeypatch.setattr(jsp, "setup_handlers", jsp.setup_handlers)  # restored after
+    config = Config()
+    config.ServerProxy.servers = {"vscode": apps.vscode_server(code_server)}
+    server = Configurable(config=config)
+    server.log = logging.getLogger("test")
+    server.web_app = tornado.web.Application(base_url="/user/alice/")
+    if not port_proxies:
+        apps.without_port_proxies()
+    jsp._load_jupyter_server_extension(server)
+    assert handler_for(server.web_app, "/user/alice/vscode/") == "_Proxy"
+    for path in ("proxy/8050/", "proxy/absolute/8050/", "proxy/localhost:8050/",
+                 "proxy/absolute/127.0.0.1:8050/"):
+        served = handler_for(server.web_app, f"/user/alice/{path}") != "ErrorHandler"
+        assert served == port_proxies, path
+
+
 def test_the_image_config_file_sets_the_servers(code_server, monkeypatch):
     """deploy/images/notebook/apps/jupyter_server_config.py, as Jupyter runs it."""
+    monkeypatch.setattr(jsp, "setup_handlers", jsp.setup_handlers)  # it turns them off
     monkeypatch.setattr(apps, "CODE_SERVER", code_server)  # where this test put one
     config = Config()
     runpy.run_path(str(IMAGE_CONFIG), init_globals={"get_config": lambda: config})
     assert config.ServerProxy.servers["vscode"] == apps.vscode_server(code_server)
+    assert jsp.setup_handlers is apps._no_port_proxies  # no /proxy/PORT

@@ -106,6 +106,23 @@ def test_a_shared_directory_starts_nothing(tmp_path):
     assert list(d.iterdir()) == []  # no cookie written, nothing started
 
 
+def test_x11_sockets_directory_of_another_user_starts_nothing(tmp_path):
+    desktop.check_x11_unix(str(tmp_path / "missing"))  # Xvnc makes it
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    desktop.check_x11_unix(str(mine))
+    if os.geteuid() == 0:  # as root: a directory of another uid can be made
+        theirs = tmp_path / "theirs"
+        theirs.mkdir()
+        os.chown(theirs, 4321, 4321)
+        with pytest.raises(desktop.Refused, match="belongs to uid 4321"):
+            desktop.check_x11_unix(str(theirs))
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    with pytest.raises(desktop.Refused):
+        desktop.check_x11_unix(str(not_a_dir))
+
+
 def test_cookie_file_is_private_and_replaced(tmp_path):
     path = tmp_path / "Xauthority"
     path.write_bytes(b"old")

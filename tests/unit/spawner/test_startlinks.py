@@ -83,10 +83,8 @@ def query_of(url: str) -> dict[str, list[str]]:
      {"profile": "mc-small", "partition": "mc", "cpus": 2, "memory_mb": 2048, "minutes": 30}),
     (spawner, {"mode": ["advanced"], "partition": ["gpu"], "gpus": ["1"], "image": ["pytorch"]},
      {"partition": "gpu", "gpus": 1, "image": "pytorch"}),
-    (listing, {"profile": ["gpu"], "profile-option-gpu--image": ["nb"],
-               "profile-option-gpu--cpus--unlisted-choice": ["8"]},
-     {"profile": "gpu", "profile-option-image": "nb",
-      "profile-option-cpus--unlisted-choice": "8"}),
+    (listing, {"profile": ["gpu"], "profile-option-gpu--image": ["nb"]},
+     {"profile": "gpu", "profile-option-image": "nb"}),
     (listing, {"profile": ["small-cpu"]}, {"profile": "small-cpu"}),
 ])
 async def test_a_query_is_read_and_checked_as_the_form_with_the_same_fields(
@@ -117,6 +115,11 @@ async def test_a_query_is_read_and_checked_as_the_form_with_the_same_fields(
      "profile-option-small-cpu--x", "is not an option of the chosen profile (gpu)"),
     (listing, {"profile-option-gpu--image": ["nb"]}, "profile-option-gpu--image",
      "is not an option of the chosen profile (none given)"),
+    # free text may name an image or a command, which the form takes (the user typed
+    # it) but a link from another site must not carry
+    (listing, {"profile": ["gpu"], "profile-option-gpu--cpus--unlisted-choice": ["8"]},
+     "profile-option-gpu--cpus--unlisted-choice", "is free text, which a start link "
+     "cannot carry: type it on the start form"),
 ])
 async def test_a_refused_query_names_the_field_on_the_form(make, fields, field, words):
     s = make()
@@ -154,8 +157,6 @@ def test_check_query_alone_leaves_the_values_to_the_form():
                "gpus": 0, "minutes": 30, "image": "pytorch"}),
     (spawner, {"partition": "gpu", "gpus": 1, "nodes": 1}),
     (listing, {"profile": "gpu", "profile-option-image": "nb", "profile-option-cpus": "2"}),
-    (listing, {"profile": "gpu", "profile-option-cpus--unlisted-choice": "8",
-               "minutes": 45}),
 ])
 async def test_a_start_url_round_trips_through_the_query_and_its_checks(make, options):
     url = start_url("/hub/", options)
@@ -181,6 +182,8 @@ def test_start_urls_are_url_encoded_and_only_the_default_server_s_leave_out_the_
     None, {}, [], {"profile": True}, {"profile": " mc-small"}, {"cpus": -1},
     {"colour": "red"}, {"profile-option-image": "nb"}, {"profile": "gpu", 3: "x"},
     {"profile": "gpu", "profile-option-": "x"}, {"minutes": 1.5}, {"account": None},
+    # free text is typed on the form, never carried by a link (check_query)
+    {"profile": "gpu", "profile-option-cpus--unlisted-choice": "8"},
 ])
 def test_options_a_link_cannot_say_give_no_link(options):
     assert form_fields(options) is None and start_url("/hub/", options) is None
