@@ -72,8 +72,11 @@ def test_apps_are_behind_the_login_and_on_unix_sockets_only(hub):
     # code-server's own /proxy/PORT are off)
     for path in ("proxy/8050/", "proxy/absolute/8050/", "proxy/localhost:8050/",
                  "vscode/proxy/8050/", "vscode/absproxy/8050/"):
-        status = hub.as_user("GET", "alice", path, alice).status_code
-        assert status in (403, 404), (path, status)
+        r = hub.as_user("GET", "alice", path, alice)
+        if r.status_code == 302 and r.headers["Location"].endswith(f"/{path.rstrip('/')}"):
+            # Jupyter's answer to a path no route has: the same without the slash
+            r = hub.as_user("GET", "alice", path.rstrip("/"), alice)
+        assert r.status_code in (403, 404), (path, r.status_code)
 
     # the desktop: the noVNC page, and the websocket to VNC for alice only
     assert hub.as_user("GET", "alice", "desktop/", alice).status_code == 200
