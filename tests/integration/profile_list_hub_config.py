@@ -1,6 +1,7 @@
 """The box's JupyterHub config with KubeSpawner's profile_list in place of Funicular's
 own profiles (test_profile_list.py): a default profile, one with options (a choice and
-free text) and one that overrides the server's command (Spawner.cmd)."""
+free text), one that opens VS Code first and one that overrides the server's command
+(Spawner.cmd)."""
 
 import pathlib
 
@@ -28,6 +29,9 @@ c.FunicularSpawner.profile_list = [
                                              "server_job": {"minutes": "{value}"}}}}}},
     {"display_name": "GPU node", "slug": "gpu",
      "kubespawner_override": {"server_job": {"partition": "gpu", "gpus": 1, "cpus": 2}}},
+    # an app of the job opens first instead of JupyterLab (docs/apps.md)
+    {"display_name": "VS Code", "slug": "vscode",
+     "funicular_override": {"default_url": "/vscode/"}},
     # an admin's own command: the image's Python runs JupyterHub's server module
     {"display_name": "Own command", "slug": "own-cmd",
      "funicular_override": {"cmd": ["/opt/jupyter/bin/python3", "-m", "jupyterhub.singleuser"]}},

@@ -1,10 +1,12 @@
 """KubeSpawner's profile_list on the real cluster: the default profile, a profile with
-a listed choice and free text, a refused choice that changes nothing, and a profile
-whose override of Spawner.cmd is what the job runs."""
+a listed choice and free text, a refused choice that changes nothing, a profile that
+opens VS Code first, and a profile whose override of Spawner.cmd is what the job
+runs."""
 
 import pathlib
 
 import pytest
+import requests
 
 from .harness import REPO, Hub, job_state, notebook_jobs, run, wait_for
 
@@ -73,6 +75,18 @@ def test_a_refused_choice_names_the_field_and_starts_nothing(plist_hub):
         r = plist_hub.spawn("bob", "x", options)
         assert r.status_code == 400 and field in r.json()["message"], r.text
     assert notebook_jobs("bob", PREFIX) == []
+
+
+def test_a_profile_opens_vs_code_first(plist_hub):
+    """default_url: the server's root sends the user to the app (docs/apps.md)."""
+    assert plist_hub.spawn("alice", "v", {"profile": "vscode"}).status_code in (201, 202)
+    plist_hub.wait_ready("alice", "v")
+    root = requests.get(plist_hub.url + "user/alice/v/", allow_redirects=False, timeout=30,
+                        headers={"Authorization": f"token {plist_hub.token}"})
+    where = root.headers.get("Location", "").split("?")[0]
+    assert root.status_code == 302 and where == "/user/alice/v/vscode/", (root, where)
+    page = plist_hub.server_get("alice", "vscode/", name="v")
+    assert page.status_code == 200 and "vscode-workbench-web-configuration" in page.text
 
 
 def test_a_profiles_command_is_what_the_job_runs(plist_hub):
