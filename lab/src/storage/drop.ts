@@ -35,36 +35,11 @@ export interface IDropHandlers {
 
 /** Make ``zone`` take both kinds of drag; returns a function that undoes it. */
 export function dropZone(zone: HTMLElement, on: IDropHandlers): () => void {
-  const lumino = (event: Event) => {
-    const e = event as Drag.Event;
-    if (!e.mimeData?.hasData(CONTENTS_MIME)) {
-      return;
+  const lumino = luminoDrops(zone, CONTENTS_MIME, (paths, target) => {
+    if (Array.isArray(paths) && paths.length) {
+      on.paths(paths.map(String), target);
     }
-    e.preventDefault();
-    e.stopPropagation();
-    switch (e.type) {
-      case 'lm-dragenter':
-        zone.classList.add(OVER);
-        break;
-      case 'lm-dragleave':
-        if (!zone.contains(e.relatedTarget as Node | null)) {
-          zone.classList.remove(OVER);
-        }
-        break;
-      case 'lm-dragover':
-        e.dropAction = e.proposedAction; // the browser offers 'move': we copy, it keeps its own
-        break;
-      case 'lm-drop': {
-        zone.classList.remove(OVER);
-        e.dropAction = e.proposedAction;
-        const paths = e.mimeData.getData(CONTENTS_MIME);
-        if (Array.isArray(paths) && paths.length) {
-          on.paths(paths.map(String), e.target as Element);
-        }
-        break;
-      }
-    }
-  };
+  });
   const native = (event: Event) => {
     const e = event as DragEvent;
     if (!e.dataTransfer || !Array.from(e.dataTransfer.types).includes('Files')) {
@@ -146,9 +121,27 @@ export function fileBrowserTarget(
   drop: (entries: Entry[], dir: string) => void
 ): () => void {
   const node = browser.node;
-  const handler = (event: Event) => {
+  const handler = luminoDrops(node, OBJECT_MIME, (entries, target) =>
+    drop(entries as Entry[], folderUnder(browser, target))
+  );
+  const types = ['lm-dragenter', 'lm-dragleave', 'lm-dragover', 'lm-drop'];
+  types.forEach(t => node.addEventListener(t, handler, true));
+  return () => types.forEach(t => node.removeEventListener(t, handler, true));
+}
+
+/**
+ * A listener for Lumino's drag events that carry ``mime``: ``node`` is highlighted
+ * while one is over it, a drop copies (the source keeps its own) and hands the data
+ * and the element dropped on to ``onDrop``. Other drags pass through untouched.
+ */
+function luminoDrops(
+  node: HTMLElement,
+  mime: string,
+  onDrop: (data: unknown, target: Element) => void
+): (event: Event) => void {
+  return (event: Event) => {
     const e = event as Drag.Event;
-    if (!e.mimeData?.hasData(OBJECT_MIME)) {
+    if (!e.mimeData?.hasData(mime)) {
       return;
     }
     e.preventDefault();
@@ -163,20 +156,15 @@ export function fileBrowserTarget(
         }
         break;
       case 'lm-dragover':
-        e.dropAction = e.proposedAction;
+        e.dropAction = e.proposedAction; // the browser offers 'move': we copy
         break;
-      case 'lm-drop': {
+      case 'lm-drop':
         node.classList.remove(OVER);
         e.dropAction = e.proposedAction;
-        const entries = e.mimeData.getData(OBJECT_MIME) as Entry[];
-        drop(entries, folderUnder(browser, e.target as Element));
+        onDrop(e.mimeData.getData(mime), e.target as Element);
         break;
-      }
     }
   };
-  const types = ['lm-dragenter', 'lm-dragleave', 'lm-dragover', 'lm-drop'];
-  types.forEach(t => node.addEventListener(t, handler, true));
-  return () => types.forEach(t => node.removeEventListener(t, handler, true));
 }
 
 /** The folder a drop on ``target`` in the file browser means. */
